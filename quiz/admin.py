@@ -1,0 +1,174 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.safestring import SafeString
+
+from quiz.importing import import_deck
+from quiz.models import Card, CardProgress, Deck, ReviewLog, Tag
+from quiz.qa_format import QAFormatError, decode, parse
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="A Q&A Markdown file: '# Deck title', then 'Q:' lines.")
+    deck = forms.CharField(required=False, help_text="Optional: a deck name instead of the file's title.")
+    prune = forms.BooleanField(
+        required=False, help_text="Also delete cards gone from the file that have review history."
+    )
+
+
+@admin.register(Deck)
+class DeckAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "card_count", "updated_at")
+    search_fields = ("name", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    change_list_template = "admin/quiz/deck/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Deck]:
+        return super().get_queryset(request).annotate(card_count=Count("cards"))
+
+    @admin.display(description="cards", ordering="card_count")
+    def card_count(self, deck: Deck) -> int:
+        return deck.card_count
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="quiz_deck_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request) or not self.has_change_permission(request):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        problems: list[str] = []
+        report = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                parsed = parse(decode(upload.read()), deck_title=form.cleaned_data["deck"] or None)
+            except QAFormatError as error:
+                problems = [f"{upload.name}:{problem}" for problem in error.problems]
+            else:
+                report = import_deck(parsed, prune=form.cleaned_data["prune"])
+                messages.success(request, report.summary())
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import a Q&A file",
+            "opts": self.model._meta,
+            "form": form,
+            "problems": problems,
+            "report": report,
+        }
+        return TemplateResponse(request, "admin/quiz/deck/import.html", context)
+
+
+class DeckChoiceForm(forms.Form):
+    deck = forms.ModelChoiceField(queryset=Deck.objects.all())
+
+
+class TagForm(forms.Form):
+    tag = forms.CharField(max_length=64)
+
+
+@admin.register(Card)
+class CardAdmin(admin.ModelAdmin):
+    list_display = ("short_question", "deck", "position", "tag_list", "updated_at")
+    list_display_links = ("short_question",)
+    list_filter = ("deck", "tags")
+    list_select_related = ("deck",)
+    search_fields = ("question", "answer")
+    ordering = ("deck", "position", "id")
+    filter_horizontal = ("tags",)
+    readonly_fields = ("preview", "source_key", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("deck", "position", "question", "answer", "tags")}),
+        ("Preview, as the review page shows it", {"fields": ("preview",)}),
+        ("Import", {"fields": ("source_key", "created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+    actions = ("move_to_deck", "add_tag")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Card]:
+        return super().get_queryset(request).prefetch_related("tags")
+
+    @admin.display(description="question", ordering="question")
+    def short_question(self, card: Card) -> str:
+        return card.question[:100]
+
+    @admin.display(description="tags")
+    def tag_list(self, card: Card) -> str:
+        return ", ".join(tag.name for tag in card.tags.all())
+
+    @admin.display(description="preview")
+    def preview(self, card: Card) -> SafeString:
+        if not card.pk:
+            return SafeString("Save the card to see its preview.")
+        return SafeString(
+            render_to_string("admin/quiz/card/_preview.html", {"card": card})
+        )
+
+    def _intermediate(self, request, queryset, form, action, title) -> HttpResponse:
+        return TemplateResponse(
+            request,
+            "admin/quiz/card/action.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.model._meta,
+                "form": form,
+                "cards": queryset,
+                "action": action,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Move selected cards to another deck")
+    def move_to_deck(self, request: HttpRequest, queryset: QuerySet[Card]) -> HttpResponse | None:
+        form = DeckChoiceForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            deck = form.cleaned_data["deck"]
+            moved = queryset.update(deck=deck)
+            self.message_user(request, f"Moved {moved} card(s) to “{deck}”.", messages.SUCCESS)
+            return None
+        return self._intermediate(request, queryset, form, "move_to_deck", "Move cards to a deck")
+
+    @admin.action(description="Add a tag to selected cards")
+    def add_tag(self, request: HttpRequest, queryset: QuerySet[Card]) -> HttpResponse | None:
+        form = TagForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            tag, _ = Tag.objects.get_or_create(name=form.cleaned_data["tag"].strip())
+            tag.cards.add(*queryset)
+            self.message_user(request, f"Tagged {queryset.count()} card(s) “{tag}”.", messages.SUCCESS)
+            return None
+        return self._intermediate(request, queryset, form, "add_tag", "Add a tag to cards")
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+    list_display = ("name",)
+
+
+@admin.register(CardProgress)
+class CardProgressAdmin(admin.ModelAdmin):
+    list_display = ("user", "card", "easiness", "repetitions", "interval", "due", "lapses", "suspended")
+    list_filter = ("suspended",)
+    list_select_related = ("user", "card")
+    raw_id_fields = ("user", "card")
+    search_fields = ("user__username",)
+
+
+@admin.register(ReviewLog)
+class ReviewLogAdmin(admin.ModelAdmin):
+    list_display = ("user", "card", "grade", "kind", "review_day", "answer_ms", "reviewed_at")
+    list_filter = ("kind", "grade")
+    list_select_related = ("user", "card")
+    raw_id_fields = ("user", "card")
+    date_hierarchy = "reviewed_at"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the log is append-only

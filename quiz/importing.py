@@ -1,0 +1,91 @@
+"""Import a Q&A Markdown file into one deck: atomic and idempotent."""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from quiz.models import RESERVED_SLUGS, Card, Deck
+from quiz.qa_format import ParsedDeck
+
+
+@dataclass
+class ImportReport:
+    deck: Deck
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)  # questions no longer in the file
+    pruned: int = 0  # of those, deleted
+    kept_with_history: int = 0  # of those, kept because someone reviewed them
+
+    def summary(self) -> str:
+        text = (
+            f"{self.deck.name}: {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged"
+        )
+        if self.removed:
+            text += f", {len(self.removed)} removed from the file ({self.pruned} deleted"
+            if self.kept_with_history:
+                text += f", {self.kept_with_history} kept for their review history; --prune deletes them"
+            text += ")"
+        return text
+
+
+def deck_slug(name: str) -> str:
+    slug = slugify(name)[:200] or "deck"
+    return f"{slug}-deck" if slug in RESERVED_SLUGS else slug
+
+
+def import_deck(parsed: ParsedDeck, *, prune: bool = False) -> ImportReport:
+    """Create or update the deck named by `parsed` and its cards.
+
+    Cards are matched by `source_key`; a changed answer or position is updated
+    in place, so users' progress on it survives. Cards missing from the file
+    are reported and deleted, except those someone has reviewed, which only
+    `prune` deletes.
+    """
+    assert parsed.title
+    with transaction.atomic():
+        deck, _ = Deck.objects.get_or_create(
+            slug=deck_slug(parsed.title), defaults={"name": parsed.title}
+        )
+        if parsed.description and deck.description != parsed.description:
+            deck.description = parsed.description
+            deck.save(update_fields=["description", "updated_at"])
+        report = ImportReport(deck=deck)
+        existing = {card.source_key: card for card in deck.cards.exclude(source_key=None)}
+        for parsed_card in parsed.cards:
+            card = existing.pop(parsed_card.source_key, None)
+            if card is None:
+                Card.objects.create(
+                    deck=deck,
+                    position=parsed_card.position,
+                    question=parsed_card.question,
+                    answer=parsed_card.answer,
+                    source_key=parsed_card.source_key,
+                )
+                report.created += 1
+            elif (card.question, card.answer, card.position) != (
+                parsed_card.question,
+                parsed_card.answer,
+                parsed_card.position,
+            ):
+                card.question = parsed_card.question
+                card.answer = parsed_card.answer
+                card.position = parsed_card.position
+                card.save()
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        report.removed = [card.question for card in existing.values()]
+        if existing:
+            stale = Card.objects.filter(pk__in=[card.pk for card in existing.values()])
+            if not prune:
+                # Someone's review history outweighs the file: keep those.
+                kept = stale.filter(review_logs__isnull=False).distinct()
+                report.kept_with_history = kept.count()
+                stale = stale.exclude(pk__in=kept.values("pk"))
+            report.pruned = len(existing) - report.kept_with_history
+            stale.delete()
+    return report

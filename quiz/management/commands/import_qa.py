@@ -1,0 +1,33 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from quiz.importing import import_deck
+from quiz.qa_format import QAFormatError, decode, parse
+
+
+class Command(BaseCommand):
+    help = "Import a Q&A Markdown file as one deck (atomic, idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--deck", help="Deck name, instead of the file's '# Title'.")
+        parser.add_argument(
+            "--prune",
+            action="store_true",
+            help="Also delete cards gone from the file that have review history.",
+        )
+
+    def handle(self, *args, file: Path, deck: str | None, prune: bool, **options) -> None:
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            raise CommandError(f"{file}: cannot read: {error.strerror}") from None
+        try:
+            parsed = parse(decode(data), deck_title=deck)
+        except QAFormatError as error:
+            raise CommandError("\n".join(f"{file}:{problem}" for problem in error.problems)) from None
+        report = import_deck(parsed, prune=prune)
+        self.stdout.write(report.summary())
+        for question in report.removed:
+            self.stdout.write(f"  removed from the file: {question}")

@@ -1,0 +1,233 @@
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+
+from quiz import rendering, scheduling
+
+
+# Paths under /review/ that a deck slug would shadow.
+RESERVED_SLUGS = frozenset({"grade", "undo", "hide", "cards"})
+
+
+def validate_deck_slug(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError("“%(value)s” is reserved; choose another slug.", params={"value": value})
+
+
+class DeckManager(models.Manager):
+    def get_by_natural_key(self, slug: str) -> "Deck":
+        return self.get(slug=slug)
+
+
+class Deck(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True, validators=[validate_deck_slug])
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DeckManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    def get_absolute_url(self) -> str:
+        return reverse("deck_detail", args=[self.slug])
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CardQuerySet(models.QuerySet):
+    def get_by_natural_key(self, source_key: str) -> "Card":
+        return self.get(source_key=source_key)
+
+    def in_scope(self, deck: Deck | None) -> "CardQuerySet":
+        return self if deck is None else self.filter(deck=deck)
+
+    def new_for(self, user, day: dt.date) -> "CardQuerySet":
+        """Cards the user has never answered and has not hidden, in deck order."""
+        answered_or_hidden = CardProgress.objects.filter(user=user, card=OuterRef("pk")).filter(
+            Q(due__isnull=False) | Q(suspended=True) | Q(buried_until__gt=day)
+        )
+        return self.filter(~Exists(answered_or_hidden)).order_by("deck_id", "position", "id")
+
+
+class Card(models.Model):
+    deck = models.ForeignKey(Deck, on_delete=models.CASCADE, related_name="cards")
+    position = models.PositiveIntegerField(default=0, help_text="Order within the deck.")
+    question = models.TextField(help_text="Markdown.")
+    answer = models.TextField(blank=True, help_text="Markdown.")
+    question_html = models.TextField(editable=False, default="")
+    answer_html = models.TextField(editable=False, default="")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cards")
+    source_key = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Stable key from the import file; empty for cards made in the admin.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["deck", "position", "id"]
+        indexes = [models.Index(fields=["deck", "position"], name="card_deck_position")]
+
+    def __str__(self) -> str:
+        return self.question[:80]
+
+    def natural_key(self) -> tuple[str | None]:
+        # Fixtures match cards by import key, so loading one twice updates.
+        return (self.source_key,)
+
+    natural_key.dependencies = ["quiz.deck"]
+
+    def get_absolute_url(self) -> str:
+        return reverse("card_detail", args=[self.pk])
+
+    def render(self) -> None:
+        self.question_html = rendering.render_markdown(self.question)
+        self.answer_html = rendering.render_markdown(self.answer)
+
+    def save(self, *args, **kwargs) -> None:
+        # Rendered once here so that no request ever renders Markdown.
+        self.render()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"question", "answer"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "question_html", "answer_html"}
+        super().save(*args, **kwargs)
+
+
+class ProgressQuerySet(models.QuerySet):
+    def active_on(self, day: dt.date) -> "ProgressQuerySet":
+        return self.filter(suspended=False).filter(
+            Q(buried_until__isnull=True) | Q(buried_until__lte=day)
+        )
+
+    def due_for(self, user, day: dt.date) -> "ProgressQuerySet":
+        """Cards scheduled for review on or before `day`, oldest due first."""
+        return (
+            self.filter(user=user, due__lte=day).active_on(day).order_by("due", "last_reviewed_at", "id")
+        )
+
+    def drill_for(self, user, day: dt.date) -> "ProgressQuerySet":
+        """Cards graded below 4 today: SM-2 repeats them until they reach 4."""
+        return self.filter(user=user, drill_on=day).active_on(day).order_by("last_reviewed_at", "id")
+
+    def in_scope(self, deck: Deck | None) -> "ProgressQuerySet":
+        return self if deck is None else self.filter(card__deck=deck)
+
+
+class CardProgress(models.Model):
+    """One user's SM-2 state for one card; created at their first answer."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="progress")
+    easiness = models.DecimalField(max_digits=4, decimal_places=2, default=Decimal("2.50"))
+    repetitions = models.PositiveIntegerField(default=0)
+    interval = models.PositiveIntegerField(default=0)
+    due = models.DateField(null=True, blank=True, help_text="Empty until the first answer.")
+    lapses = models.PositiveIntegerField(default=0)
+    suspended = models.BooleanField(default=False)
+    buried_until = models.DateField(null=True, blank=True)
+    drill_on = models.DateField(null=True, blank=True, help_text="Review day whose drill still owes this card.")
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Bumped on every change: a grade names the version it was shown, so a
+    # repeated or concurrent submission of the same answer is recorded once.
+    version = models.PositiveIntegerField(default=1)
+
+    objects = ProgressQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "card"], name="progress_user_card")]
+        indexes = [
+            models.Index(fields=["user", "due"], name="progress_user_due"),
+            models.Index(fields=["user", "drill_on"], name="progress_user_drill"),
+        ]
+        verbose_name_plural = "card progress"
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.card_id}"
+
+    @property
+    def is_new(self) -> bool:
+        return self.due is None
+
+    @property
+    def state(self) -> scheduling.State:
+        return scheduling.State(
+            easiness=self.easiness, repetitions=self.repetitions, interval=self.interval, due=self.due
+        )
+
+    @property
+    def is_leech(self) -> bool:
+        return self.lapses >= LEECH_LAPSES
+
+
+LEECH_LAPSES = 8
+
+
+class ReviewLog(models.Model):
+    """Every answer, append-only (undo is the one thing that removes a row)."""
+
+    class Kind(models.TextChoices):
+        NEW = "new", "New"
+        REVIEW = "review", "Review"
+        DRILL = "drill", "Drill"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_logs")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="review_logs")
+    grade = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    review_day = models.DateField(help_text="The user's review day, in their time zone and rollover hour.")
+    reviewed_at = models.DateTimeField()
+    answer_ms = models.PositiveIntegerField(default=0)
+    easiness_before = models.DecimalField(max_digits=4, decimal_places=2)
+    repetitions_before = models.PositiveIntegerField()
+    interval_before = models.PositiveIntegerField()
+    due_before = models.DateField(null=True, blank=True)
+    easiness_after = models.DecimalField(max_digits=4, decimal_places=2)
+    repetitions_after = models.PositiveIntegerField()
+    interval_after = models.PositiveIntegerField()
+    due_after = models.DateField()
+    # What undo needs beyond the SM-2 state to put the progress row back exactly.
+    lapses_before = models.PositiveIntegerField(default=0)
+    drill_on_before = models.DateField(null=True, blank=True)
+    last_reviewed_at_before = models.DateTimeField(null=True, blank=True)
+    progress_created = models.BooleanField(default=False)
+    made_leech = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "review_day"], name="log_user_day"),
+            models.Index(fields=["user", "card", "reviewed_at"], name="log_user_card_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(grade__gte=0) & Q(grade__lte=5), name="log_grade_0_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} graded {self.card_id} {self.grade}"

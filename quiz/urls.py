@@ -1,0 +1,16 @@
+from django.urls import path
+
+from quiz import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("decks/", views.deck_list, name="deck_list"),
+    path("decks/<slug:slug>/", views.deck_detail, name="deck_detail"),
+    path("cards/<int:card_id>/", views.card_detail, name="card_detail"),
+    path("review/", views.review, name="review"),
+    path("review/grade/", views.grade, name="review_grade"),
+    path("review/undo/", views.undo, name="review_undo"),
+    path("review/hide/", views.hide, name="review_hide"),
+    path("review/cards/<int:card_id>/answer/", views.flip, name="review_flip"),
+    path("review/<slug:slug>/", views.review, name="review_deck"),
+]
