@@ -9,3 +9,5 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("quiz.urls")),
 ]
+
+handler500 = "config.views.server_error"

@@ -1,7 +1,10 @@
+import sys
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.db.utils import DatabaseError
-from django.http import HttpRequest, HttpResponse
+from django.db.utils import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -20,3 +23,18 @@ def healthz(request: HttpRequest) -> HttpResponse:
         connection.close_if_unusable_or_obsolete()
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database that is down or locked is temporary, so answer
+    503 with Retry-After instead of a generic server error.
+
+    It runs for exceptions anywhere in the stack, sessions and middleware
+    included, which a view decorator or process_exception would miss.
+    """
+    error = sys.exc_info()[1]
+    if isinstance(error, (OperationalError, InterfaceError)):
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "5"
+        return response
+    return HttpResponseServerError(render_to_string("500.html"))

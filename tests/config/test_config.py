@@ -1,0 +1,98 @@
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.db import OperationalError
+from django.test import Client
+from django.urls import reverse
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "flashcards.example.com",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_flags_the_development_secret_key():
+    env = {**os.environ, "DJANGO_DEBUG": "0"}
+    env.pop("DJANGO_SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "security.W009" in result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_healthz_reports_a_reachable_database(client):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_when_the_database_is_down(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("django.db.backends.utils.CursorWrapper.execute", broken)
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+
+
+@pytest.mark.django_db
+def test_pages_answer_503_not_a_traceback_when_the_database_is_down(user, monkeypatch):
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+
+    def broken(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("django.db.backends.utils.CursorWrapper.execute", broken)
+    response = client.get("/decks/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert b"Temporarily unavailable" in response.content
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_strict_content_security_policy(client):
+    response = client.get(reverse("home"))
+    policy = response["Content-Security-Policy"]
+    script_src = next(part for part in policy.split(";") if part.strip().startswith("script-src"))
+    assert "'nonce-" in script_src
+    assert "unsafe-inline" not in script_src and "unsafe-eval" not in script_src
+    assert "frame-ancestors 'none'" in policy
+    html = response.content.decode()
+    nonce = script_src.split("'nonce-")[1].split("'")[0]
+    assert html.count("<script") == html.count(f'nonce="{nonce}"')
+    assert "django_htmx/htmx-2.min.js" in html
+
+
+@pytest.mark.django_db
+def test_layout_is_accessible_and_carries_the_csrf_header(client, user):
+    client.force_login(user)
+    html = client.get(reverse("home")).content.decode()
+    assert 'class="skip-link" href="#main"' in html
+    assert '<main id="main"' in html and '<nav class="nav" aria-label="Main">' in html
+    assert 'hx-headers=\'{"x-csrftoken": "' in html
+    assert 'name="viewport"' in html
