@@ -1,0 +1,158 @@
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from quiz import services
+from quiz.models import Card, CardProgress, Deck, ReviewLog
+
+pytestmark = pytest.mark.django_db
+SEED = Path(settings.QUIZ_SEED_FILE)
+
+
+def import_qa(*args) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("import_qa", *map(str, args), stdout=out)
+    return out.getvalue()
+
+
+def test_seed_imports_to_one_deck_of_thirteen_cards_in_order():
+    output = import_qa(SEED)
+    assert "13 created, 0 updated, 0 unchanged" in output
+    deck = Deck.objects.get()
+    assert deck.name == "Tensorflow Quiz - interview-oriented"
+    questions = list(deck.cards.order_by("position").values_list("question", flat=True))
+    assert len(questions) == 13
+    assert questions[10].startswith("will BMM lead to different results")
+
+
+def test_reimporting_the_same_file_changes_nothing():
+    import_qa(SEED)
+    before = list(Card.objects.order_by("pk").values("pk", "question", "answer", "answer_html", "updated_at"))
+    output = import_qa(SEED)
+    assert "0 created, 0 updated, 13 unchanged" in output
+    assert list(Card.objects.order_by("pk").values("pk", "question", "answer", "answer_html", "updated_at")) == before
+
+
+def test_an_edited_file_updates_in_place_adds_and_reports_removed(tmp_path, user):
+    path = tmp_path / "deck.md"
+    path.write_text("# Deck\nQ: one?\nfirst\n\nQ: two?\nsecond\n\nQ: three?\nthird\n")
+    import_qa(path)
+    one = Card.objects.get(question="one?")
+    two = Card.objects.get(question="two?")
+    services.record_review(user=user, card=one, grade=4, shown_version=0)
+    services.record_review(user=user, card=two, grade=5, shown_version=0)
+    progress_before = CardProgress.objects.get(user=user, card=one)
+
+    path.write_text("# Deck\nQ: one?\nfirst, now better\n\nQ: four?\nfourth\n\nQ: three?\nthird\n")
+    output = import_qa(path)
+    assert "1 created, 1 updated, 1 unchanged, 1 removed from the file (0 deleted, 1 kept for their review history" in output
+    assert "removed from the file: two?" in output
+    one.refresh_from_db()
+    assert one.answer == "first, now better" and one.answer_html == "<p>first, now better</p>"
+    assert Card.objects.get(question="four?").position == 2
+    progress_after = CardProgress.objects.get(user=user, card=one)
+    assert (progress_after.pk, progress_after.due, progress_after.repetitions) == (
+        progress_before.pk,
+        progress_before.due,
+        progress_before.repetitions,
+    )
+    assert Card.objects.filter(question="two?").exists()  # it has history
+
+    output = import_qa(path, "--prune")
+    assert "1 removed from the file (1 deleted)" in output
+    assert not Card.objects.filter(question="two?").exists()
+    assert ReviewLog.objects.filter(card=one).count() == 1
+
+
+def test_removed_cards_without_history_are_deleted(tmp_path):
+    path = tmp_path / "deck.md"
+    path.write_text("# Deck\nQ: one?\na\n\nQ: two?\nb\n")
+    import_qa(path)
+    path.write_text("# Deck\nQ: one?\na\n")
+    assert "1 removed from the file (1 deleted)" in import_qa(path)
+    assert list(Card.objects.values_list("question", flat=True)) == ["one?"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"# Deck\n\nNo questions here.\n", ":3: no cards found"),
+        (b"# Deck\nQ: a?\n```python\nprint(1)\n", ":3: code fence ``` opened here is never closed"),
+        (b"# Deck\nQ: a?\nb\nQ:\nc\n", ":4: empty question"),
+        (b"# Deck\nQ: a?\ncaf\xe9\n", ":3: the file is not UTF-8 text"),
+    ],
+)
+def test_a_malformed_file_writes_nothing_and_names_file_and_line(tmp_path, content, message):
+    path = tmp_path / "bad.md"
+    path.write_bytes(content)
+    with pytest.raises(CommandError) as caught:
+        import_qa(path)
+    assert str(caught.value).startswith(f"{path}{message}")
+    assert Deck.objects.count() == 0 and Card.objects.count() == 0
+
+
+def test_a_malformed_reimport_keeps_the_existing_deck(tmp_path):
+    path = tmp_path / "deck.md"
+    path.write_text("# Deck\nQ: one?\na\n")
+    import_qa(path)
+    path.write_text("# Deck\nQ: one?\nchanged\n\nQ:\n")
+    with pytest.raises(CommandError):
+        import_qa(path)
+    assert Card.objects.get().answer == "a"
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="cannot read"):
+        import_qa(tmp_path / "nope.md")
+
+
+def test_deck_option_names_the_deck(tmp_path):
+    path = tmp_path / "deck.md"
+    path.write_text("Q: one?\na\n")
+    import_qa(path, "--deck", "My Deck")
+    assert Deck.objects.get().name == "My Deck"
+
+
+def test_seed_fixture_loads_with_loaddata_and_twice_never_duplicates():
+    call_command("loaddata", settings.QUIZ_SEED_FIXTURE, verbosity=0)
+    call_command("loaddata", settings.QUIZ_SEED_FIXTURE, verbosity=0)
+    assert Deck.objects.count() == 1
+    assert Card.objects.count() == 13
+    card = Card.objects.get(position=4)
+    assert '<div class="highlight">' in card.answer_html
+
+
+def test_seed_fixture_is_up_to_date_with_the_source(tmp_path):
+    output = tmp_path / "seed.json"
+    call_command("build_seed_fixture", "--output", str(output), stdout=open(os.devnull, "w"))
+    import json
+
+    def content(text: str) -> list:
+        rows = json.loads(text)
+        for row in rows:
+            row["fields"].pop("created_at", None)
+            row["fields"].pop("updated_at", None)
+        return rows
+
+    assert content(output.read_text()) == content(Path(settings.QUIZ_SEED_FIXTURE).read_text())
+    assert Deck.objects.count() == 0  # building it leaves the database alone
+
+
+def test_load_seed_loads_once_and_keeps_edits(seed_deck):
+    card = seed_deck.cards.get(position=1)
+    card.answer = "Edited by staff."
+    card.save()
+    call_command("load_seed", stdout=open(os.devnull, "w"))
+    card.refresh_from_db()
+    assert card.answer == "Edited by staff."
+    assert Card.objects.count() == 13
+
+
+def test_importing_the_seed_over_the_fixture_matches_its_cards(seed_deck):
+    assert "0 created, 0 updated, 13 unchanged" in import_qa(SEED)

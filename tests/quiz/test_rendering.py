@@ -1,0 +1,157 @@
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.core.management import call_command
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quiz.management.commands.build_pygments_css import pygments_css
+from quiz.rendering import render_markdown
+
+XSS_PAYLOADS = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    '<a href="javascript:alert(1)">click</a>',
+    "[click](javascript:alert(1))",
+    '<svg onload="alert(1)"></svg>',
+    '<iframe src="https://evil.example"></iframe>',
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "<scr<script>ipt>alert(1)</script>",
+    '<a href="JaVaScRiPt:alert(1)">x</a>',
+    '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
+    "\\( x \\) <b onmouseover=alert(1)>hover</b>",
+    '<form action="https://evil.example"><button>go</button></form>',
+]
+ACTIVE_TAGS = {"script", "iframe", "svg", "math", "form", "style", "object", "embed", "base", "link", "meta"}
+
+
+class ActiveContentFinder(HTMLParser):
+    """Collects what a browser could execute: tags, handlers, script URLs."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ACTIVE_TAGS:
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"{tag}[{name}]")
+            if name in {"href", "src", "action", "formaction", "style"} and value:
+                squashed = re.sub(r"[\s\x00-\x1f]", "", value).lower()
+                if "javascript:" in squashed or "data:text/html" in squashed or "url(" in squashed:
+                    self.found.append(f"{tag}[{name}={value}]")
+
+
+def active_content(html: str) -> list[str]:
+    finder = ActiveContentFinder()
+    finder.feed(html)
+    finder.close()
+    return finder.found
+
+
+@pytest.mark.parametrize("payload", XSS_PAYLOADS)
+def test_hostile_markup_never_survives(payload):
+    html = render_markdown(f"Question {payload}\n\n{payload}")
+    assert active_content(html) == [], html
+
+
+def test_code_containing_script_shows_as_text():
+    html = render_markdown('```html\n<script>alert("hi")</script>\n```\n\nand `<script>`')
+    assert "<script" not in html
+    assert "&lt;script&gt;" in html
+    assert 'class="highlight"' in html
+
+
+def test_fenced_code_is_highlighted_by_its_language_only():
+    python = render_markdown("```python\ndef f(x):\n    return x\n```")
+    assert '<div class="highlight">' in python
+    assert '<span class="k">def</span>' in python
+    plain = render_markdown("```\ndef f(x):\n    return x\n```")
+    assert '<span class="k">' not in plain  # no guessing for an unlabelled fence
+    assert "def f(x):" in plain
+
+
+def test_tables_lists_headings_and_double_backtick_code():
+    html = render_markdown(
+        "### Heading\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n9. nine\n10. ten\n\n- x\n- y\n\n``sum(`a`, 0)``"
+    )
+    assert "<h3>Heading</h3>" in html
+    assert "<table>" in html and "<td>1</td>" in html
+    assert '<ol start="9">' in html and "<ul>" in html
+    assert "<code>sum(`a`, 0)</code>" in html
+
+
+@pytest.mark.parametrize(
+    ("source", "kind", "tex"),
+    [
+        (r"Inline \( X_{t-1} * \phi_1 \) here", "math-inline", r"\( X_{t-1} * \phi_1 \)"),
+        ("\\[ \\text{adjusted\\_logits}_i = \\frac{a_i}{T} \\]", "math-display", "\\[ \\text{adjusted\\_logits}_i = \\frac{a_i}{T} \\]"),
+        ("$$ a_1 * b_2 * c_3 $$", "math-display", "$$ a_1 * b_2 * c_3 $$"),
+        ("2. step\n    \\[\n    x_i = \\frac{y_i}{T}\n    \\]", "math-display", "\\[\n    x_i = \\frac{y_i}{T}\n    \\]"),
+    ],
+)
+def test_math_reaches_the_page_intact(source, kind, tex):
+    html = render_markdown(source)
+    assert f'<span class="math {kind}">{tex}</span>' in html
+    assert "<em>" not in html
+
+
+def test_math_like_text_inside_code_is_left_alone():
+    html = render_markdown("`\\(x\\)`\n\n```\n\\[ y \\]\n```")
+    assert 'class="math' not in html
+
+
+def test_prices_with_single_dollars_are_not_math():
+    assert 'class="math' not in render_markdown("It costs $5 and $10.")
+
+
+def test_seed_answers_render_with_highlighting_lists_and_no_stray_fences(seed_deck):
+    cards = list(seed_deck.cards.order_by("position"))
+    first = cards[0].answer_html
+    assert first.count("<li>") >= 28 and "<ol" in first
+    sums = cards[3].answer_html
+    assert '<div class="highlight">' in sums and '<span class="o">&gt;&gt;&gt;</span>' in sums
+    assert all("```" not in card.answer_html for card in cards)
+    assert '<span class="math math-display">\\[ X_t = c + \\phi_1 X_{t-1}' in cards[5].answer_html
+    assert "\\text{adjusted\\_logits}" in cards[7].answer_html
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(XSS_PAYLOADS),
+            st.sampled_from(["<", ">", "\"", "'", "`", "```", "\\(", "\\)", "\\[", "\\]", "$$", "[", "](", ")", "\n", "\n\n", "javascript:", "on", "=", "*", "_", "|", "- ", "1. ", "> ", "<a href=", "<img src=x ", "onerror=", "<scr", "ipt>", "&#106;avascript:"]),
+            st.text(max_size=20),
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_renderer_fuzz_never_emits_active_content(source):
+    html = render_markdown(source)
+    assert active_content(html) == [], html
+
+
+def test_pygments_css_is_generated_not_hand_edited(settings):
+    generated = pygments_css()
+    on_disk = (settings.BASE_DIR / "static" / "css" / "pygments.css").read_text()
+    assert on_disk == generated
+    assert "@media (prefers-color-scheme: dark)" in generated and ".highlight .k" in generated
+
+
+def test_rerender_cards_updates_stored_html(make_card, capsys):
+    card = make_card(question="**bold?**", answer="plain")
+    type(card).objects.filter(pk=card.pk).update(question_html="stale", answer_html="stale")
+    call_command("rerender_cards")
+    card.refresh_from_db()
+    assert card.question_html == "<p><strong>bold?</strong></p>"
+    assert card.answer_html == "<p>plain</p>"
+    assert "Re-rendered 1 cards, 1 changed." in capsys.readouterr().out
+
+
+def test_the_active_content_finder_catches_what_it_looks_for():
+    found = active_content('<a href=" java\tscript:x" onclick="y">a</a><script>1</script><img src=x onerror=z>')
+    assert found == ["a[href= java\tscript:x]", "a[onclick]", "<script>", "img[onerror]"]
