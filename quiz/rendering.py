@@ -66,7 +66,7 @@ def render_markdown(source: str) -> str:
     rendered = re.sub(
         token + r"(\d+)x", lambda m: formulas[int(m.group(1))], rendered
     )
-    return sanitize(rendered)
+    return sanitize(rendered).strip()
 
 
 def sanitize(fragment: str) -> str:

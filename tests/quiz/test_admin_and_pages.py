@@ -1,0 +1,123 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from quiz.models import Card, Deck, Tag
+
+pytestmark = pytest.mark.django_db
+
+
+def test_deck_admin_lists_card_counts(staff_client, seed_deck):
+    response = staff_client.get(reverse("admin:quiz_deck_changelist"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<td class="field-card_count">13</td>' in html
+    assert reverse("admin:quiz_deck_import") in html
+
+
+def test_card_admin_searches_filters_and_orders(staff_client, seed_deck, make_card):
+    other = make_card(question="Unrelated?", answer="nothing")
+    changelist = reverse("admin:quiz_card_changelist")
+    response = staff_client.get(changelist, {"q": "autoregressive"})
+    assert [card.position for card in response.context["cl"].result_list] == [6]
+    response = staff_client.get(changelist, {"q": "Batch Matrix Multiplication"})  # in answers
+    assert len(response.context["cl"].result_list) == 2
+    response = staff_client.get(changelist, {"deck__id__exact": seed_deck.pk})
+    positions = [card.position for card in response.context["cl"].result_list]
+    assert positions == list(range(1, 14))
+    assert other not in response.context["cl"].result_list
+
+
+def test_card_change_page_previews_the_rendered_card(staff_client, seed_deck):
+    card = seed_deck.cards.get(position=6)
+    response = staff_client.get(reverse("admin:quiz_card_change", args=[card.pk]))
+    html = response.content.decode()
+    assert '<div class="card-side card-question markdown"' in html
+    assert card.answer_html in html  # exactly what the review page shows
+    assert "vendor/katex/katex.min.js" in html
+
+
+def test_bulk_actions_move_to_deck_and_add_tag(staff_client, seed_deck, make_deck):
+    target = make_deck(name="Target")
+    picked = list(seed_deck.cards.filter(position__in=[1, 2]).values_list("pk", flat=True))
+    changelist = reverse("admin:quiz_card_changelist")
+    response = staff_client.post(changelist, {"action": "add_tag", "_selected_action": picked})
+    assert "Add a tag to cards" in response.content.decode()  # asks for the tag first
+    staff_client.post(changelist, {"action": "add_tag", "_selected_action": picked, "apply": "1", "tag": "basics"})
+    assert set(Tag.objects.get(name="basics").cards.values_list("pk", flat=True)) == set(picked)
+    response = staff_client.get(changelist, {"tags__id__exact": Tag.objects.get(name="basics").pk})
+    assert len(response.context["cl"].result_list) == 2
+
+    staff_client.post(changelist, {"action": "move_to_deck", "_selected_action": picked, "apply": "1", "deck": target.pk})
+    assert set(target.cards.values_list("pk", flat=True)) == set(picked)
+    assert seed_deck.cards.count() == 11
+
+
+def test_admin_import_form_reports_counts(staff_client):
+    upload = SimpleUploadedFile("cards.md", b"# Uploaded\nQ: one?\nfirst\n\nQ: two?\nsecond\n")
+    response = staff_client.post(reverse("admin:quiz_deck_import"), {"file": upload})
+    html = response.content.decode()
+    assert '<strong data-count="created">2</strong>' in html
+    assert Deck.objects.get().name == "Uploaded"
+    upload = SimpleUploadedFile("cards.md", b"# Uploaded\nQ: one?\nfirst\n\nQ: two?\nsecond, edited\n")
+    html = staff_client.post(reverse("admin:quiz_deck_import"), {"file": upload}).content.decode()
+    assert '<strong data-count="updated">1</strong>' in html
+    assert '<strong data-count="unchanged">1</strong>' in html
+
+
+def test_admin_import_form_shows_errors_with_lines_and_writes_nothing(staff_client):
+    upload = SimpleUploadedFile("broken.md", b"# Broken\nQ: one?\n```python\nx = 1\n")
+    response = staff_client.post(reverse("admin:quiz_deck_import"), {"file": upload})
+    html = response.content.decode()
+    assert "Nothing was imported" in html
+    assert "<code>broken.md:3: code fence ``` opened here is never closed</code>" in html
+    assert Deck.objects.count() == 0
+
+
+def test_admin_is_for_staff_only(user_client):
+    response = user_client.get(reverse("admin:quiz_deck_import"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_deck_list_deck_page_and_card_page(user_client, seed_deck):
+    html = user_client.get(reverse("deck_list")).content.decode()
+    assert "Tensorflow Quiz - interview-oriented" in html and '<td class="num">13</td>' in html
+    html = user_client.get(seed_deck.get_absolute_url()).content.decode()
+    assert html.count('class="card-question-link"') == 13
+    assert reverse("review_deck", args=[seed_deck.slug]) in html
+    card = seed_deck.cards.get(position=4)
+    html = user_client.get(card.get_absolute_url()).content.decode()
+    assert card.answer_html in html
+    assert "Edit in admin" not in html
+
+
+def test_staff_see_an_edit_link_on_the_card_page(staff_client, seed_deck):
+    card = seed_deck.cards.first()
+    html = staff_client.get(card.get_absolute_url()).content.decode()
+    assert reverse("admin:quiz_card_change", args=[card.pk]) in html
+
+
+def test_unknown_deck_and_card_are_404(user_client):
+    assert user_client.get("/decks/nope/").status_code == 404
+    assert user_client.get("/cards/999999/").status_code == 404
+
+
+def test_saving_a_card_renders_it(make_card):
+    card = make_card(question="What is `x`?", answer="<script>x</script>**y**")
+    assert card.question_html == "<p>What is <code>x</code>?</p>"
+    assert card.answer_html == "<p><strong>y</strong></p>"
+    Card.objects.filter(pk=card.pk).update(answer="z")
+    card.refresh_from_db()
+    card.save(update_fields=["answer"])
+    card.refresh_from_db()
+    assert card.answer_html == "<p>z</p>"
+
+
+def test_manifest_static_build_finds_every_referenced_file(tmp_path, settings):
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+    call_command("collectstatic", "--noinput", verbosity=0)
+    assert (tmp_path / "staticfiles.json").exists()
+    assert list(tmp_path.glob("vendor/katex/fonts/KaTeX_Main-Regular.*.woff2"))
