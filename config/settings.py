@@ -107,6 +107,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # A file, not Django's shared in-memory default, so that tests with
+            # threads see real SQLite locking, as production does.
+            "TEST": {"NAME": BASE_DIR / "test-db.sqlite3"},
         }
     }
 

@@ -15,6 +15,9 @@ MIN_EASINESS = Decimal("1.30")
 START_EASINESS = Decimal("2.50")
 TWO_PLACES = Decimal("0.01")
 GRADES = range(0, 6)
+# Not in SM-2: without a ceiling a long run of good grades overflows the
+# calendar (year 9999). A century is beyond any learner's horizon anyway.
+MAX_INTERVAL = 36_500
 PASSING_GRADE = 3
 # The same-day drill repeats a card until it is graded at least this.
 DRILL_DONE_GRADE = 4
@@ -64,7 +67,7 @@ def next_interval(state: State, quality: int) -> int:
         return 1
     if state.repetitions == 1:
         return 6
-    return math.ceil(state.interval * state.easiness)
+    return min(MAX_INTERVAL, math.ceil(state.interval * state.easiness))
 
 
 def review(state: State, quality: int, today: dt.date) -> State:

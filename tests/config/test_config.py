@@ -10,9 +10,14 @@ from django.test import Client
 from django.urls import reverse
 
 
+def production_environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    return {**env, "DJANGO_DEBUG": "0", **extra}
+
+
 def test_check_deploy_is_clean_with_production_settings():
     env = {
-        **os.environ,
+        **production_environment(),
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "flashcards.example.com",
@@ -29,8 +34,7 @@ def test_check_deploy_is_clean_with_production_settings():
 
 
 def test_check_deploy_flags_the_development_secret_key():
-    env = {**os.environ, "DJANGO_DEBUG": "0"}
-    env.pop("DJANGO_SECRET_KEY", None)
+    env = production_environment()
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,
