@@ -17,6 +17,8 @@
     return target.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
   }
 
+  var pendingGradeKey = null;
+
   function click(selector) {
     var el = document.querySelector("#review-card " + selector);
     if (el && !el.disabled) { el.click(); return true; }
@@ -26,8 +28,15 @@
   function onKeyDown(event) {
     if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
     if (!document.getElementById("review-card")) return;
-    if (document.documentElement.classList.contains("htmx-request-pending")) return;
     var key = event.key;
+    if (document.documentElement.classList.contains("htmx-request-pending")) {
+      // One action at a time: a key pressed mid-request would act on the card
+      // about to be replaced. A grade typed while the answer is on its way is
+      // kept and applied once it arrives; it is harmless on a question side.
+      if (/^[0-9]$/.test(key)) pendingGradeKey = key;
+      if (key === " " || key === "Enter" || key === "u" || /^[0-9]$/.test(key)) event.preventDefault();
+      return;
+    }
     var onControl = event.target && (event.target.tagName === "BUTTON" || event.target.tagName === "A");
     if (key === " " || key === "Enter") {
       // A focused button or link answers Space and Enter natively.
@@ -51,13 +60,20 @@
     if (main) main.focus({ preventScroll: false });
   }
 
-  // Block a second keystroke while a grade is in flight.
+  // Keys wait from the request until the new card is settled and wired up.
+  function idle() {
+    document.documentElement.classList.remove("htmx-request-pending");
+    var key = pendingGradeKey;
+    pendingGradeKey = null;
+    if (key) click('button[data-hotkey="' + key + '"]');
+  }
   document.addEventListener("htmx:beforeRequest", function () {
     document.documentElement.classList.add("htmx-request-pending");
   });
-  document.addEventListener("htmx:afterRequest", function () {
-    document.documentElement.classList.remove("htmx-request-pending");
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.successful) idle();
   });
+  document.addEventListener("htmx:afterSettle", idle);
   document.addEventListener("htmx:afterSettle", afterSwap);
   document.addEventListener("keydown", onKeyDown);
   document.addEventListener("DOMContentLoaded", fillBrowserTimeZone);
