@@ -3,7 +3,8 @@ import sys
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.utils import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseServerError
+from django.templatetags.static import static
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -23,6 +24,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
         connection.close_if_unusable_or_obsolete()
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+@login_not_required
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Browsers ask for /favicon.ico on pages without a <link rel="icon">, such as the admin's.
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
