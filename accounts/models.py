@@ -56,11 +56,3 @@ class User(AbstractUser):
         at `day_starts_at` rather than at midnight."""
         local = timezone.localtime(at or timezone.now(), self.zone)
         return (local - dt.timedelta(hours=self.day_starts_at)).date()
-
-    def review_day_bounds(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-        """The half-open UTC-aware interval [start, end) of a review day."""
-        start = dt.datetime.combine(day, dt.time(self.day_starts_at), tzinfo=self.zone)
-        end = dt.datetime.combine(
-            day + dt.timedelta(days=1), dt.time(self.day_starts_at), tzinfo=self.zone
-        )
-        return start, end

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from quiz import scheduling
+from quiz import export, scheduling
 from quiz.models import LEECH_LAPSES, Card, CardProgress, ReviewLog
 from quiz.queue import kind_of
 
@@ -158,3 +158,72 @@ def hide_card(*, user, card: Card, action: str, now: dt.datetime | None = None) 
         progress.version += 1
         progress.save()
     return progress
+
+
+class ImportProblem(ValueError):
+    pass
+
+
+def reset_deck_progress(*, user, deck) -> int:
+    """Forget everything `user` did in `deck`: progress and review log."""
+    with transaction.atomic():
+        ReviewLog.objects.filter(user=user, card__deck=deck).delete()
+        deleted, _ = CardProgress.objects.filter(user=user, card__deck=deck).delete()
+    return deleted
+
+
+def import_progress(*, user, data: dict, replace: bool = False) -> tuple[int, int]:
+    """Restore an export (quiz/export.py) for `user`, exactly.
+
+    Atomic: a card that cannot be found, or existing data without `replace`,
+    writes nothing. Returns (progress rows, log rows) written.
+    """
+    if data.get("format") != export.FORMAT or data.get("version") != export.VERSION:
+        raise ImportProblem(f"not a {export.FORMAT} version {export.VERSION} file")
+    references = [row["card"] for row in (*data["progress"], *data["review_log"])]
+    cards = _resolve_cards(references)
+    missing = sorted({f"{ref['deck']}: {ref['question']}" for ref in references if _card_key(ref) not in cards})
+    if missing:
+        raise ImportProblem("cards not found in this install: " + "; ".join(missing[:10]))
+    with transaction.atomic():
+        existing = CardProgress.objects.filter(user=user).exists() or ReviewLog.objects.filter(user=user).exists()
+        if existing and not replace:
+            raise ImportProblem(f"{user} already has progress; pass replace to overwrite it")
+        ReviewLog.objects.filter(user=user).delete()
+        CardProgress.objects.filter(user=user).delete()
+        CardProgress.objects.bulk_create(
+            CardProgress(user=user, card=cards[_card_key(row["card"])], **_fields(CardProgress, row, export.PROGRESS_FIELDS))
+            for row in data["progress"]
+        )
+        ReviewLog.objects.bulk_create(
+            (
+                ReviewLog(user=user, card=cards[_card_key(row["card"])], **_fields(ReviewLog, row, export.LOG_FIELDS))
+                for row in data["review_log"]
+            ),
+            batch_size=2000,
+        )
+    return len(data["progress"]), len(data["review_log"])
+
+
+def _card_key(reference: dict) -> tuple:
+    return (reference["deck"], reference["source_key"] or "", reference["question"])
+
+
+def _resolve_cards(references: list[dict]) -> dict[tuple, Card]:
+    keys = {ref["source_key"] for ref in references if ref["source_key"]}
+    by_source = {card.source_key: card for card in Card.objects.filter(source_key__in=keys).select_related("deck")}
+    slugs = {ref["deck"] for ref in references}
+    by_question = {
+        (card.deck.slug, card.question): card for card in Card.objects.filter(deck__slug__in=slugs).select_related("deck")
+    }
+    resolved = {}
+    for ref in references:
+        card = by_source.get(ref["source_key"]) or by_question.get((ref["deck"], ref["question"]))
+        if card is not None:
+            resolved[_card_key(ref)] = card
+    return resolved
+
+
+def _fields(model, row: dict, names: tuple[str, ...]) -> dict:
+    """Export text back to Python values, parsed by each model field."""
+    return {name: model._meta.get_field(name).to_python(row[name]) for name in names}

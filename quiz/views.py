@@ -1,3 +1,4 @@
+import datetime as dt
 import time
 
 from django.contrib import messages
@@ -7,11 +8,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from quiz import scheduling, services
+from quiz import charts, scheduling, services, stats
 from quiz.forms import GradeForm, HideForm
-from quiz.models import Card, Deck
+from quiz.models import Card, CardProgress, Deck, ReviewLog
 from quiz.queue import Queue, QueueItem, build_queue, day_summary, queue_item_for
 
 
@@ -20,9 +21,16 @@ from quiz.queue import Queue, QueueItem, build_queue, day_summary, queue_item_fo
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "quiz/welcome.html")
-    queue = build_queue(request.user, day=request.user.review_day())
-    decks = Deck.objects.annotate(card_count=Count("cards")).order_by("name")
-    return render(request, "quiz/home.html", {"queue": queue, "decks": decks})
+    user = request.user
+    day = user.review_day()
+    queue = build_queue(user, day=day)
+    context = {
+        "queue": queue,
+        "deck_rows": stats.deck_rows(user, day=day, new_quota=queue.new_left),
+        "today": stats.today_numbers(user, day=day),
+        "streak": stats.streak(user, day=day),
+    }
+    return render(request, "quiz/home.html", context)
 
 
 @require_safe
@@ -41,7 +49,14 @@ def deck_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def card_detail(request: HttpRequest, card_id: int) -> HttpResponse:
     card = get_object_or_404(Card.objects.select_related("deck"), pk=card_id)
-    return render(request, "quiz/card-detail.html", {"card": card, "nav": "decks"})
+    context = {
+        "card": card,
+        "nav": "decks",
+        "progress": CardProgress.objects.filter(user=request.user, card=card).first(),
+        # Only ever the viewer's own history.
+        "history": ReviewLog.objects.filter(user=request.user, card=card).order_by("reviewed_at", "id"),
+    }
+    return render(request, "quiz/card-detail.html", context)
 
 
 # Review ---------------------------------------------------------------------
@@ -206,3 +221,98 @@ def hide(request: HttpRequest) -> HttpResponse:
     deck = _scope(form.cleaned_data["deck"])
     queue = build_queue(request.user, day=request.user.review_day(), deck=deck)
     return _render_review(request, deck=deck, queue=queue, item=queue.next, notice=notice)
+
+
+# Statistics -------------------------------------------------------------------
+
+
+@require_safe
+def stats_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    deck = _scope(request.GET.get("deck"))
+    day = user.review_day()
+    month_ago = day - dt.timedelta(days=29)
+    by_day = stats.reviews_by_day(user, start=day - dt.timedelta(weeks=53), end=day, deck=deck)
+    by_kind = stats.reviews_by_day_and_kind(user, start=month_ago, end=day, deck=deck)
+    last_30 = [month_ago + dt.timedelta(days=n) for n in range(30)]
+    next_30 = [day + dt.timedelta(days=n) for n in range(30)]
+    due_counts = stats.forecast(user, day=day, deck=deck)
+    intervals = stats.interval_distribution(user, deck=deck)
+    easiness = stats.easiness_distribution(user, deck=deck)
+    buttons = stats.answer_buttons(user, deck=deck)
+    most_lapses, lowest_easiness = stats.hardest_cards(user, deck=deck)
+    context = {
+        "nav": "stats",
+        "deck": deck,
+        "decks": Deck.objects.order_by("name"),
+        "day": day,
+        "heatmap": charts.heatmap(by_day, today=day),
+        "forecast": charts.bar_chart(
+            title="Forecast: cards due in the next 30 days",
+            x_label="Days from today (overdue cards count on day 0)",
+            y_label="Cards",
+            labels=[str(n) for n in range(30)],
+            tooltip_labels=[f"{d:%a %-d %b}" + (" (today, with overdue)" if d == day else "") for d in next_30],
+            series=[("bar-due", "due", due_counts)],
+            label_every=5,
+        ),
+        "forecast_rows": list(zip(next_30, due_counts)),
+        "reviews_chart": charts.bar_chart(
+            title="Reviews per day, last 30 days",
+            x_label="Day",
+            y_label="Answers",
+            labels=[f"{d:%-d %b}" for d in last_30],
+            series=[
+                (f"bar-{kind}", label, [by_kind.get(d, {}).get(kind, 0) for d in last_30])
+                for kind, label in (("new", "new"), ("review", "review"), ("drill", "drill"))
+            ],
+            label_every=7,
+        ),
+        "reviews_rows": [(d, by_kind.get(d, {})) for d in last_30],
+        "retention": stats.retention(user, day=day, deck=deck),
+        "interval_chart": charts.bar_chart(
+            title="Intervals of your cards",
+            x_label="Interval",
+            y_label="Cards",
+            labels=[label for label, _ in intervals],
+            series=[("bar-interval", "cards", [count for _, count in intervals])],
+            width=420,
+            height=220,
+        ),
+        "intervals": intervals,
+        "easiness_chart": charts.bar_chart(
+            title="Easiness factors of your cards",
+            x_label="Easiness factor (EF)",
+            y_label="Cards",
+            labels=[label for label, _ in easiness],
+            series=[("bar-easiness", "cards", [count for _, count in easiness])],
+            width=420,
+            height=220,
+        ),
+        "easiness": easiness,
+        "buttons_chart": charts.bar_chart(
+            title="Answer buttons",
+            x_label="Grade",
+            y_label="Answers",
+            labels=[str(grade) for grade, _ in buttons],
+            tooltip_labels=[f"{grade} · {scheduling.GRADE_MEANINGS[grade]}" for grade, _ in buttons],
+            series=[("bar-grade", "answers", [count for _, count in buttons])],
+            width=420,
+            height=220,
+        ),
+        "buttons": [(grade, scheduling.GRADE_MEANINGS[grade], count) for grade, count in buttons],
+        "most_lapses": most_lapses,
+        "lowest_easiness": lowest_easiness,
+    }
+    return render(request, "quiz/stats.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def reset_deck(request: HttpRequest, slug: str) -> HttpResponse:
+    deck = get_object_or_404(Deck, slug=slug)
+    if request.method == "POST":
+        count = services.reset_deck_progress(user=request.user, deck=deck)
+        messages.success(request, f"Your progress on “{deck.name}” is reset ({count} card{'s' if count != 1 else ''}).")
+        return redirect(deck)
+    answered = CardProgress.objects.filter(user=request.user, card__deck=deck).count()
+    return render(request, "quiz/deck-reset.html", {"deck": deck, "answered": answered, "nav": "decks"})

@@ -3,6 +3,10 @@
 (function () {
   "use strict";
 
+  var root = document.documentElement;
+  var pending = false; // a review request is in flight
+  var queuedKeys = [];
+
   function fillBrowserTimeZone() {
     var zone = "";
     try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* keep UTC */ }
@@ -17,7 +21,9 @@
     return target.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
   }
 
-  var pendingGradeKey = null;
+  function isReviewKey(key) {
+    return key === " " || key === "Enter" || key === "u" || key === "U" || /^[0-9]$/.test(key);
+  }
 
   function click(selector) {
     var el = document.querySelector("#review-card " + selector);
@@ -25,56 +31,54 @@
     return false;
   }
 
-  function onKeyDown(event) {
-    if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
-    if (!document.getElementById("review-card")) return;
-    var key = event.key;
-    if (document.documentElement.classList.contains("htmx-request-pending")) {
-      // One action at a time: a key pressed mid-request would act on the card
-      // about to be replaced. A grade typed while the answer is on its way is
-      // kept and applied once it arrives; it is harmless on a question side.
-      if (/^[0-9]$/.test(key)) pendingGradeKey = key;
-      if (key === " " || key === "Enter" || key === "u" || /^[0-9]$/.test(key)) event.preventDefault();
-      return;
-    }
-    var onControl = event.target && (event.target.tagName === "BUTTON" || event.target.tagName === "A");
-    if (key === " " || key === "Enter") {
-      // A focused button or link answers Space and Enter natively.
-      if (onControl) return;
-      if (click('[data-action="flip"]') || click("[data-main-action]")) event.preventDefault();
-    } else if (/^[0-9]$/.test(key)) {
-      if (click('button[data-hotkey="' + key + '"]')) event.preventDefault();
-    } else if (key === "u" || key === "U") {
-      if (click('[data-action="undo"]')) event.preventDefault();
-    }
+  // Returns true when the key did something. A replayed Space or Enter only
+  // ever flips: typed ahead, it must not land on an answer and grade it.
+  function act(key, replayed) {
+    if (key === " " || key === "Enter") return click('[data-action="flip"]') || (!replayed && click("[data-main-action]"));
+    if (key === "u" || key === "U") return click('[data-action="undo"]');
+    return click('button[data-hotkey="' + key + '"]');
   }
 
-  function afterSwap(event) {
-    var target = event.detail.target;
-    if (!target || target.id !== "review-card") return;
-    var card = document.getElementById("review-card");
-    if (!card) return;
+  function onKeyDown(event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
+    if (!document.getElementById("review-card") || !isReviewKey(event.key)) return;
+    var key = event.key;
+    var flipKey = key === " " || key === "Enter";
+    if (pending) {
+      // One action at a time: a key pressed mid-request would act on the card
+      // about to be replaced, so it waits and is replayed on the new one.
+      event.preventDefault();
+      if (queuedKeys.length < 8) queuedKeys.push(key);
+      return;
+    }
+    // A focused button or link answers Space and Enter natively.
+    var onControl = event.target && (event.target.tagName === "BUTTON" || event.target.tagName === "A");
+    if (flipKey && onControl) return;
+    if (act(key)) event.preventDefault();
+  }
+
+  function announceAndFocus(card) {
     var announcer = document.getElementById("review-announcer");
     if (announcer) announcer.textContent = card.getAttribute("data-announce") || "";
     var main = card.querySelector("[data-main-action]");
-    if (main) main.focus({ preventScroll: false });
+    if (main) main.focus();
   }
 
-  // Keys wait from the request until the new card is settled and wired up.
-  function idle() {
-    document.documentElement.classList.remove("htmx-request-pending");
-    var key = pendingGradeKey;
-    pendingGradeKey = null;
-    if (key) click('button[data-hotkey="' + key + '"]');
-  }
-  document.addEventListener("htmx:beforeRequest", function () {
-    document.documentElement.classList.add("htmx-request-pending");
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.closest && event.detail.elt.closest("#review-card")) pending = true;
   });
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (!event.detail.successful) idle();
+    if (!event.detail.successful) { pending = false; queuedKeys = []; }
   });
-  document.addEventListener("htmx:afterSettle", idle);
-  document.addEventListener("htmx:afterSettle", afterSwap);
+  // The card (not the out-of-band progress bar) is settled: wired up by htmx
+  // with no settle delay, so it can take the next key.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.target.id !== "review-card") return;
+    pending = false;
+    announceAndFocus(event.target);
+    // Replay typed-ahead keys until one starts a request; the rest wait for it.
+    while (queuedKeys.length && !pending) act(queuedKeys.shift(), true);
+  });
   document.addEventListener("keydown", onKeyDown);
   document.addEventListener("DOMContentLoaded", fillBrowserTimeZone);
 })();

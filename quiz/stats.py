@@ -1,0 +1,263 @@
+"""One user's numbers, computed by SQL aggregates: never by loading logs.
+
+Each function runs a fixed number of queries whatever the history size.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+
+from quiz.models import Card, CardProgress, Deck, ReviewLog
+
+YOUNG_MATURE_DAYS = 21
+INTERVAL_BUCKETS = [(1, 1), (2, 3), (4, 7), (8, 14), (15, 30), (31, 90), (91, 180), (181, 365), (366, None)]
+EASINESS_BUCKETS = [
+    (Decimal("1.30"), Decimal("1.50")),
+    (Decimal("1.50"), Decimal("1.70")),
+    (Decimal("1.70"), Decimal("1.90")),
+    (Decimal("1.90"), Decimal("2.10")),
+    (Decimal("2.10"), Decimal("2.30")),
+    (Decimal("2.30"), Decimal("2.50")),
+    (Decimal("2.50"), Decimal("2.70")),
+    (Decimal("2.70"), None),
+]
+
+
+def _logs(user, deck: Deck | None):
+    logs = ReviewLog.objects.filter(user=user)
+    return logs if deck is None else logs.filter(card__deck=deck)
+
+
+def _progress(user, deck: Deck | None):
+    return CardProgress.objects.filter(user=user).in_scope(deck)
+
+
+# Dashboard --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeckRow:
+    deck: Deck
+    due: int
+    new: int
+    learning: int
+    suspended: int
+
+
+def deck_rows(user, *, day: dt.date, new_quota: int) -> list[DeckRow]:
+    """Per deck: due today, new available today, in the same-day drill, suspended."""
+    decks = list(Deck.objects.order_by("name"))
+    scheduled = {
+        row["card__deck"]: row
+        for row in CardProgress.objects.filter(user=user)
+        .values("card__deck")
+        .annotate(
+            due=Count("id", filter=Q(due__lte=day, suspended=False) & (Q(buried_until__isnull=True) | Q(buried_until__lte=day))),
+            learning=Count("id", filter=Q(drill_on=day, suspended=False)),
+            suspended=Count("id", filter=Q(suspended=True)),
+        )
+    }
+    unseen = dict(
+        Card.objects.new_for(user, day).order_by().values_list("deck").annotate(count=Count("id"))
+    )
+    empty = {"due": 0, "learning": 0, "suspended": 0}
+    return [
+        DeckRow(
+            deck=deck,
+            due=scheduled.get(deck.pk, empty)["due"],
+            new=min(unseen.get(deck.pk, 0), new_quota),
+            learning=scheduled.get(deck.pk, empty)["learning"],
+            suspended=scheduled.get(deck.pk, empty)["suspended"],
+        )
+        for deck in decks
+    ]
+
+
+@dataclass(frozen=True)
+class Today:
+    reviewed: int
+    correct: int
+    time_ms: int
+    new_seen: int
+
+    @property
+    def correct_percent(self) -> int | None:
+        return round(100 * self.correct / self.reviewed) if self.reviewed else None
+
+    @property
+    def minutes(self) -> float:
+        return round(self.time_ms / 60_000, 1)
+
+
+def today_numbers(user, *, day: dt.date, deck: Deck | None = None) -> Today:
+    totals = _logs(user, deck).filter(review_day=day).aggregate(
+        reviewed=Count("id"),
+        correct=Count("id", filter=Q(grade__gte=3)),
+        time_ms=Sum("answer_ms", default=0),
+        new_seen=Count("id", filter=Q(kind=ReviewLog.Kind.NEW)),
+    )
+    return Today(**totals)
+
+
+@dataclass(frozen=True)
+class Streak:
+    current: int
+    longest: int
+
+
+def streak(user, *, day: dt.date) -> Streak:
+    """Consecutive review days with at least one answer, in the user's days.
+
+    Today without reviews yet does not break the streak: it is still open.
+    """
+    days = list(
+        ReviewLog.objects.filter(user=user).order_by("review_day").values_list("review_day", flat=True).distinct()
+    )
+    longest = run = 0
+    previous = None
+    for reviewed in days:
+        run = run + 1 if previous and reviewed - previous == dt.timedelta(days=1) else 1
+        longest = max(longest, run)
+        previous = reviewed
+    current = 0
+    if days and days[-1] >= day - dt.timedelta(days=1):
+        current = run
+    return Streak(current=current, longest=longest)
+
+
+# Statistics page ---------------------------------------------------------------
+
+
+def reviews_by_day(user, *, start: dt.date, end: dt.date, deck: Deck | None = None) -> dict[dt.date, int]:
+    return dict(
+        _logs(user, deck)
+        .filter(review_day__range=(start, end))
+        .order_by()
+        .values_list("review_day")
+        .annotate(count=Count("id"))
+    )
+
+
+def reviews_by_day_and_kind(user, *, start: dt.date, end: dt.date, deck: Deck | None = None) -> dict[dt.date, dict[str, int]]:
+    result: dict[dt.date, dict[str, int]] = {}
+    rows = (
+        _logs(user, deck)
+        .filter(review_day__range=(start, end))
+        .order_by()
+        .values_list("review_day", "kind")
+        .annotate(count=Count("id"))
+    )
+    for review_day, kind, count in rows:
+        result.setdefault(review_day, {})[kind] = count
+    return result
+
+
+def forecast(user, *, day: dt.date, days: int = 30, deck: Deck | None = None) -> list[int]:
+    """Cards due on each of the next `days` days; overdue cards count on day 0."""
+    counts = [0] * days
+    rows = (
+        _progress(user, deck)
+        .filter(suspended=False, due__lte=day + dt.timedelta(days=days - 1))
+        .order_by()
+        .values_list("due")
+        .annotate(count=Count("id"))
+    )
+    for due, count in rows:
+        counts[max(0, (due - day).days)] += count
+    return counts
+
+
+@dataclass(frozen=True)
+class Retention:
+    period_days: int
+    young_total: int
+    young_passed: int
+    mature_total: int
+    mature_passed: int
+
+    @staticmethod
+    def _percent(passed: int, total: int) -> float | None:
+        return round(100 * passed / total, 1) if total else None
+
+    @property
+    def young_percent(self) -> float | None:
+        return self._percent(self.young_passed, self.young_total)
+
+    @property
+    def mature_percent(self) -> float | None:
+        return self._percent(self.mature_passed, self.mature_total)
+
+
+def retention(user, *, day: dt.date, periods=(7, 30, 365), deck: Deck | None = None) -> list[Retention]:
+    """Share of review answers graded ≥ 3, split at a 21-day interval."""
+    aggregates = {}
+    for period in periods:
+        since = Q(review_day__gt=day - dt.timedelta(days=period))
+        young = since & Q(interval_before__lt=YOUNG_MATURE_DAYS)
+        mature = since & Q(interval_before__gte=YOUNG_MATURE_DAYS)
+        passed = Q(grade__gte=3)
+        aggregates |= {
+            f"young_total_{period}": Count("id", filter=young),
+            f"young_passed_{period}": Count("id", filter=young & passed),
+            f"mature_total_{period}": Count("id", filter=mature),
+            f"mature_passed_{period}": Count("id", filter=mature & passed),
+        }
+    longest = max(periods)
+    totals = (
+        _logs(user, deck)
+        .filter(kind=ReviewLog.Kind.REVIEW, review_day__gt=day - dt.timedelta(days=longest))
+        .aggregate(**aggregates)
+    )
+    return [
+        Retention(
+            period_days=period,
+            young_total=totals[f"young_total_{period}"],
+            young_passed=totals[f"young_passed_{period}"],
+            mature_total=totals[f"mature_total_{period}"],
+            mature_passed=totals[f"mature_passed_{period}"],
+        )
+        for period in periods
+    ]
+
+
+def _bucket_label(low, high, unit: str = "") -> str:
+    if high is None:
+        return f"{low}{unit}+"
+    return f"{low}{unit}" if low == high else f"{low}–{high}{unit}"
+
+
+def interval_distribution(user, *, deck: Deck | None = None) -> list[tuple[str, int]]:
+    answered = _progress(user, deck).filter(due__isnull=False)
+    aggregates = {}
+    for index, (low, high) in enumerate(INTERVAL_BUCKETS):
+        condition = Q(interval__gte=low) if high is None else Q(interval__gte=low, interval__lte=high)
+        aggregates[f"b{index}"] = Count("id", filter=condition)
+    totals = answered.aggregate(**aggregates)
+    return [(_bucket_label(low, high, "d"), totals[f"b{i}"]) for i, (low, high) in enumerate(INTERVAL_BUCKETS)]
+
+
+def easiness_distribution(user, *, deck: Deck | None = None) -> list[tuple[str, int]]:
+    answered = _progress(user, deck).filter(due__isnull=False)
+    aggregates = {}
+    for index, (low, high) in enumerate(EASINESS_BUCKETS):
+        condition = Q(easiness__gte=low) if high is None else Q(easiness__gte=low, easiness__lt=high)
+        aggregates[f"b{index}"] = Count("id", filter=condition)
+    totals = answered.aggregate(**aggregates)
+    return [
+        (f"{low}+" if high is None else f"{low}–{high}", totals[f"b{i}"])
+        for i, (low, high) in enumerate(EASINESS_BUCKETS)
+    ]
+
+
+def answer_buttons(user, *, deck: Deck | None = None) -> list[tuple[int, int]]:
+    counts = dict(_logs(user, deck).order_by().values_list("grade").annotate(count=Count("id")))
+    return [(grade, counts.get(grade, 0)) for grade in range(6)]
+
+
+def hardest_cards(user, *, deck: Deck | None = None, limit: int = 10) -> tuple[list[CardProgress], list[CardProgress]]:
+    answered = _progress(user, deck).filter(due__isnull=False).select_related("card", "card__deck")
+    most_lapses = list(answered.filter(lapses__gt=0).order_by("-lapses", "easiness", "id")[:limit])
+    lowest_easiness = list(answered.filter(easiness__lt=Decimal("2.50")).order_by("easiness", "-lapses", "id")[:limit])
+    return most_lapses, lowest_easiness
