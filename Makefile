@@ -47,6 +47,9 @@ superuser: migrate
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+bench: install-test
+	$(BIN)/python manage.py benchmark $(BENCH_ARGS)
+
 # Regenerate files derived from sources: Pygments CSS and the seed fixture.
 assets: migrate
 	$(BIN)/python manage.py build_pygments_css

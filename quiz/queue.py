@@ -9,6 +9,7 @@ whatever the deck size.
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Min, Q, Sum
 
 from quiz.models import Card, CardProgress, Deck, ReviewLog
@@ -50,45 +51,70 @@ class Queue:
         return self.done_today + self.left
 
 
+# One round trip for every count and the three candidate "next" cards. The
+# same rules as CardProgress.objects.due_for / drill_for and
+# Card.objects.new_for, in SQL written once: composing them through the ORM
+# cost more Python time than the database spent answering (see `make bench`).
+QUEUE_SQL = """
+SELECT
+  (SELECT COUNT(*) FROM {log} l WHERE l.user_id = %(user)s AND l.review_day = %(day)s AND l.kind = 'new'),
+  (SELECT COUNT(*) FROM {log} l WHERE l.user_id = %(user)s AND l.review_day = %(day)s AND l.kind = 'review'),
+  (SELECT COUNT(*) FROM {log} l {log_scope} WHERE l.user_id = %(user)s AND l.review_day = %(day)s),
+  (SELECT COUNT(*) FROM {progress} p {progress_scope} WHERE {due}),
+  (SELECT p.id FROM {progress} p {progress_scope} WHERE {due} ORDER BY p.due, p.last_reviewed_at, p.id LIMIT 1),
+  (SELECT COUNT(*) FROM {progress} p {progress_scope} WHERE {drill}),
+  (SELECT p.id FROM {progress} p {progress_scope} WHERE {drill} ORDER BY p.last_reviewed_at, p.id LIMIT 1),
+  (SELECT COUNT(*) FROM (SELECT c.id FROM {card} c WHERE {new} LIMIT %(new_limit)s) unseen),
+  (SELECT c.id FROM {card} c WHERE {new} ORDER BY c.deck_id, c.position, c.id LIMIT 1)
+"""
+ACTIVE = "NOT p.suspended AND (p.buried_until IS NULL OR p.buried_until <= %(day)s)"
+
+
+def _queue_sql(deck: Deck | None) -> str:
+    deck_filter = " AND c.deck_id = %(deck)s" if deck is not None else ""
+    return QUEUE_SQL.format(
+        log=ReviewLog._meta.db_table,
+        progress=CardProgress._meta.db_table,
+        card=Card._meta.db_table,
+        log_scope=f"JOIN {Card._meta.db_table} c ON c.id = l.card_id{deck_filter}" if deck else "",
+        progress_scope=f"JOIN {Card._meta.db_table} c ON c.id = p.card_id{deck_filter}" if deck else "",
+        due=f"p.user_id = %(user)s AND p.due <= %(day)s AND {ACTIVE}",
+        drill=f"p.user_id = %(user)s AND p.drill_on = %(day)s AND {ACTIVE}",
+        new=(
+            f"NOT EXISTS (SELECT 1 FROM {CardProgress._meta.db_table} p WHERE p.card_id = c.id "
+            "AND p.user_id = %(user)s AND (p.due IS NOT NULL OR p.suspended OR p.buried_until > %(day)s))"
+            + deck_filter
+        ),
+    )
+
+
 def build_queue(user, *, day: dt.date, deck: Deck | None = None) -> Queue:
-    done = ReviewLog.objects.filter(user=user, review_day=day).aggregate(
-        new=Count("id", filter=Q(kind=ReviewLog.Kind.NEW)),
-        review=Count("id", filter=Q(kind=ReviewLog.Kind.REVIEW)),
-        in_scope=Count("id", filter=Q(card__deck=deck) if deck else Q()),
-    )
-    scheduled = CardProgress.objects.filter(user=user).active_on(day).in_scope(deck)
-    counts = scheduled.aggregate(
-        due=Count("id", filter=Q(due__lte=day)),
-        drill=Count("id", filter=Q(drill_on=day)),
-    )
-    review_cap = max(0, user.max_reviews_per_day - done["new"] - done["review"])
-    due_left = min(counts["due"], review_cap)
-    new_quota = min(max(0, user.new_cards_per_day - done["new"]), review_cap - due_left)
-    new_cards = Card.objects.in_scope(deck).new_for(user, day)
-    new_left = new_cards[:new_quota].count() if new_quota else 0
-    drill_left = counts["drill"]
+    params = {"user": user.pk, "day": day, "deck": deck.pk if deck else None, "new_limit": user.new_cards_per_day}
+    with connection.cursor() as cursor:
+        cursor.execute(_queue_sql(deck), params)
+        (done_new, done_review, done_in_scope, due, next_due, drill, next_drill, unseen, next_new) = cursor.fetchone()
+
+    review_cap = max(0, user.max_reviews_per_day - done_new - done_review)
+    due_left = min(due, review_cap)
+    new_quota = min(max(0, user.new_cards_per_day - done_new), review_cap - due_left)
+    new_left = min(unseen, new_quota)
 
     item: QueueItem | None = None
     if due_left:
-        progress = (
-            CardProgress.objects.due_for(user, day).in_scope(deck).select_related("card", "card__deck").first()
-        )
+        progress = CardProgress.objects.select_related("card", "card__deck").get(pk=next_due)
         item = QueueItem(progress.card, progress, ReviewLog.Kind.REVIEW)
     elif new_left:
-        card = new_cards.select_related("deck").first()
-        item = QueueItem(card, None, ReviewLog.Kind.NEW)
-    elif drill_left:
-        progress = (
-            CardProgress.objects.drill_for(user, day).in_scope(deck).select_related("card", "card__deck").first()
-        )
+        item = QueueItem(Card.objects.select_related("deck").get(pk=next_new), None, ReviewLog.Kind.NEW)
+    elif drill:
+        progress = CardProgress.objects.select_related("card", "card__deck").get(pk=next_drill)
         item = QueueItem(progress.card, progress, ReviewLog.Kind.DRILL)
     return Queue(
         day=day,
         next=item,
         due_left=due_left,
         new_left=new_left,
-        drill_left=drill_left,
-        done_today=done["in_scope"],
+        drill_left=drill,
+        done_today=done_in_scope,
     )
 
 

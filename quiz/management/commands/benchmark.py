@@ -1,0 +1,295 @@
+"""`make bench`: server-side timings, sizes and query counts, printed as a table.
+
+Builds its own data in a throwaway database (created and dropped here), runs
+requests through Django's full middleware stack in-process, and never asserts
+a time: the figures go in README.
+"""
+
+import datetime as dt
+import gzip
+import random
+import re
+import statistics
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection, reset_queries
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.template import Context, Template
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings, setup_test_environment
+from django.urls import include, path
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from quiz.models import Card, CardProgress, Deck, ReviewLog
+from quiz.queue import build_queue
+
+ANSWER_MARKDOWN = (
+    "A paragraph of explanation with **bold** words and `inline code`.\n\n"
+    "```python\nimport tensorflow as tf\nx = tf.constant([1, 2, 3])\nprint(tf.reduce_sum(x))\n```\n\n"
+    "- first point\n- second point\n\nAnd a formula: \\( y = \\frac{1}{1 + e^{-x}} \\)\n"
+)
+HX = {"HTTP_HX_REQUEST": "true"}
+FLOOR_PADDING: dict[str, str] = {"text": ""}
+
+
+@require_POST
+def floor_view(request: HttpRequest) -> HttpResponse:
+    """The floor: one indexed SELECT, one UPDATE, one INSERT, one template
+    render of the same size as the grade response."""
+    progress = CardProgress.objects.filter(user=request.user, card_id=int(request.POST["card"])).first()
+    CardProgress.objects.filter(pk=progress.pk).update(version=F("version") + 1)
+    ReviewLog.objects.create(
+        user=request.user, card_id=progress.card_id, grade=4, kind="review", review_day=progress.due,
+        reviewed_at=timezone.now(), easiness_before=progress.easiness, repetitions_before=progress.repetitions,
+        interval_before=progress.interval, easiness_after=progress.easiness, repetitions_after=progress.repetitions,
+        interval_after=progress.interval, due_after=progress.due,
+    )
+    template = Template('<section id="review-card" data-card="{{ card }}">{{ padding }}</section>')
+    return HttpResponse(template.render(Context({"card": progress.card_id, "padding": FLOOR_PADDING["text"]})))
+
+
+urlpatterns = [path("bench/floor/", floor_view), path("", include(settings.ROOT_URLCONF))]
+
+
+def timed(function, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+class Command(BaseCommand):
+    help = "Benchmark grade, flip, stats, import and page weight in a throwaway database."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--quick", action="store_true", help="Smaller sizes, for a smoke run.")
+        parser.add_argument("--repeat", type=int, default=60, help="Requests timed per measurement.")
+
+    def handle(self, *args, quick: bool, repeat: int, **options) -> None:
+        setup_test_environment()
+        test_settings = connection.settings_dict.setdefault("TEST", {})
+        if connection.vendor == "sqlite":
+            test_settings["NAME"] = str(Path(tempfile.gettempdir()) / "flashcards-bench.sqlite3")
+        else:
+            test_settings["NAME"] = f"bench_{connection.settings_dict['NAME']}"
+        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+        self.repeat = repeat
+        self.rows: list[tuple[str, ...]] = []
+        try:
+            with override_settings(
+                ROOT_URLCONF=__name__,
+                SECURE_SSL_REDIRECT=False,
+                ALLOWED_HOSTS=["testserver"],
+                DEBUG=False,
+                STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+            ):
+                self.run_all(quick)
+        finally:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+        self.print_table()
+
+    # ------------------------------------------------------------------------------------
+
+    def row(self, *cells) -> None:
+        self.rows.append(tuple(str(cell) for cell in cells))
+        self.stderr.write("  " + " | ".join(str(c) for c in cells))
+
+    def print_table(self) -> None:
+        header = ("measurement", "size", "median", "p95", "queries", "notes")
+        widths = [max(len(r[i]) for r in [header, *self.rows]) for i in range(len(header))]
+        line = "  ".join("-" * w for w in widths)
+        self.stdout.write("\n" + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
+        self.stdout.write(line)
+        for r in self.rows:
+            self.stdout.write("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+        self.stdout.write(f"\ndatabase: {connection.vendor}; times are server time per request in ms, in-process through the full middleware stack")
+
+    def run_all(self, quick: bool) -> None:
+        sizes = [(1, 1_000), (1, 100_000), (100, 1_000)] if not quick else [(1, 200), (1, 2_000), (5, 200)]
+        for users, cards in sizes:
+            self.bench_review(users=users, cards=cards)
+        for logs in ([1_000, 10_000, 100_000] if not quick else [200, 2_000]):
+            self.bench_stats(logs)
+        self.bench_import(10_000 if not quick else 500)
+        self.bench_page_weight()
+
+    # Data --------------------------------------------------------------------------------
+
+    def fresh_deck(self, cards: int) -> Deck:
+        Deck.objects.all().delete()
+        User.objects.all().delete()
+        deck = Deck.objects.create(name=f"Bench {cards}", slug=f"bench-{cards}")
+        sample = Card(question="q", answer=ANSWER_MARKDOWN)
+        sample.render()
+        Card.objects.bulk_create(
+            (
+                Card(deck=deck, position=n, question=f"Question {n}: what does operation {n} compute?",
+                     answer=ANSWER_MARKDOWN, question_html=f"<p>Question {n}: what does operation {n} compute?</p>",
+                     answer_html=sample.answer_html)
+                for n in range(1, cards + 1)
+            ),
+            batch_size=5000,
+        )
+        return deck
+
+    def learner(self, name: str) -> User:
+        user = User(username=name, max_reviews_per_day=100_000, new_cards_per_day=100)
+        user.set_password("bench")
+        user.save()
+        return user
+
+    def give_progress(self, users: list[User], deck: Deck, day: dt.date) -> None:
+        """Every user has answered every card; about a tenth are due today."""
+        rng = random.Random(7)
+        card_ids = list(deck.cards.values_list("id", flat=True))
+        for user in users:
+            CardProgress.objects.bulk_create(
+                (
+                    CardProgress(
+                        user=user, card_id=card_id, easiness=Decimal("2.50"), repetitions=3, interval=15,
+                        due=day - dt.timedelta(days=rng.randint(0, 5)) if rng.random() < 0.1 else day + dt.timedelta(days=rng.randint(1, 60)),
+                        version=3,
+                    )
+                    for card_id in card_ids
+                ),
+                batch_size=5000,
+            )
+
+    # Measurements ----------------------------------------------------------------------------
+
+    def bench_review(self, *, users: int, cards: int) -> None:
+        deck = self.fresh_deck(cards)
+        learners = [self.learner(f"learner{n}") for n in range(users)]
+        user = learners[0]
+        day = user.review_day()
+        self.give_progress(learners, deck, day)
+        client = Client()
+        client.force_login(user)
+        size = f"{users} user{'s' if users > 1 else ''} × {cards:,} cards"
+
+        def next_item():
+            return build_queue(user, day=day).next
+
+        # Warm up connections, caches and templates.
+        item = next_item()
+        client.get(f"/review/cards/{item.card.pk}/answer/", **HX)
+
+        grade_samples, flip_samples, floor_samples = [], [], []
+        grade_queries = flip_queries = floor_queries = 0
+        response_size = 0
+        for _ in range(self.repeat):
+            item = next_item()
+            with CaptureQueriesContext(connection) as flip_ctx:
+                start = time.perf_counter()
+                client.get(f"/review/cards/{item.card.pk}/answer/", **HX)
+                flip_samples.append((time.perf_counter() - start) * 1000)
+            with CaptureQueriesContext(connection) as grade_ctx:
+                start = time.perf_counter()
+                response = client.post("/review/grade/", {"card": item.card.pk, "version": item.shown_version, "grade": 4}, **HX)
+                grade_samples.append((time.perf_counter() - start) * 1000)
+            flip_queries, grade_queries = len(flip_ctx), len(grade_ctx)
+            response_size = len(response.content)
+
+        FLOOR_PADDING["text"] = "x" * max(0, response_size - 60)
+        floor_cards = list(CardProgress.objects.filter(user=user).values_list("card_id", flat=True)[: self.repeat])
+        for card_id in floor_cards:
+            with CaptureQueriesContext(connection) as floor_ctx:
+                start = time.perf_counter()
+                client.post("/bench/floor/", {"card": card_id})
+                floor_samples.append((time.perf_counter() - start) * 1000)
+            floor_queries = len(floor_ctx)
+
+        floor = median(floor_samples)
+        self.row("floor: SELECT+UPDATE+INSERT+render", size, f"{floor:.2f}", f"{statistics.quantiles(floor_samples, n=20)[-1]:.2f}", floor_queries, f"{response_size} B response")
+        self.row("grade + next card", size, f"{median(grade_samples):.2f}", f"{statistics.quantiles(grade_samples, n=20)[-1]:.2f}", grade_queries, f"{median(grade_samples) / floor:.2f}× floor (target ≤ 2)")
+        self.row("flip (answer)", size, f"{median(flip_samples):.2f}", f"{statistics.quantiles(flip_samples, n=20)[-1]:.2f}", flip_queries, f"{median(flip_samples) / floor:.2f}× floor (target ≤ 1.5)")
+
+    def bench_stats(self, logs: int) -> None:
+        deck = self.fresh_deck(1_000)
+        user = self.learner("statistician")
+        day = user.review_day()
+        self.give_progress([user], deck, day)
+        rng = random.Random(11)
+        card_ids = list(deck.cards.values_list("id", flat=True))
+        now = timezone.now()
+        ReviewLog.objects.bulk_create(
+            (
+                ReviewLog(
+                    user=user, card_id=rng.choice(card_ids), grade=rng.choice([1, 3, 4, 4, 5]),
+                    kind=rng.choice(["new", "review", "review", "drill"]),
+                    review_day=day - dt.timedelta(days=rng.randint(0, 364)), reviewed_at=now,
+                    answer_ms=rng.randint(1000, 20000), easiness_before=Decimal("2.50"), repetitions_before=2,
+                    interval_before=rng.choice([1, 6, 15, 40]), easiness_after=Decimal("2.50"), repetitions_after=3,
+                    interval_after=15, due_after=day,
+                )
+                for _ in range(logs)
+            ),
+            batch_size=5000,
+        )
+        client = Client()
+        client.force_login(user)
+        client.get("/stats/")
+        with CaptureQueriesContext(connection) as ctx:
+            client.get("/stats/")
+        samples = timed(lambda: client.get("/stats/"), max(5, self.repeat // 6))
+        home = timed(lambda: client.get("/"), max(5, self.repeat // 6))
+        self.row("stats page", f"{logs:,} logs", f"{median(samples):.1f}", f"{max(samples):.1f}", len(ctx), "")
+        self.row("home dashboard", f"{logs:,} logs", f"{median(home):.1f}", f"{max(home):.1f}", "", "")
+
+    def bench_import(self, cards: int) -> None:
+        Deck.objects.all().delete()
+        lines = ["# Generated benchmark deck", "```"]
+        for n in range(1, cards + 1):
+            lines.append(f"Q: What is generated fact number {n}?")
+            lines.append(f"Fact {n} is explained here with `code` and **bold**.")
+            if n % 10 == 0:
+                lines += ["", "```python", f"value = {n} * 2", "```"]
+            if n % 7 == 0:
+                lines += ["", f"\\[ x_{{{n}}} = \\frac{{{n}}}{{2}} \\]"]
+            lines.append("")
+        lines.append("```")
+        with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False) as handle:
+            handle.write("\n".join(lines))
+        out = open("/dev/null", "w")
+        start = time.perf_counter()
+        call_command("import_qa", handle.name, stdout=out)
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        call_command("import_qa", handle.name, stdout=out)
+        again = time.perf_counter() - start
+        Path(handle.name).unlink()
+        self.row("import_qa, new file", f"{cards:,} cards", f"{first * 1000:.0f}", "", "", f"{cards / first:,.0f} cards/s")
+        self.row("import_qa, unchanged re-import", f"{cards:,} cards", f"{again * 1000:.0f}", "", "", f"{cards / again:,.0f} cards/s")
+
+    def bench_page_weight(self) -> None:
+        deck = self.fresh_deck(20)
+        user = self.learner("reader")
+        client = Client()
+        client.force_login(user)
+        html = client.get(f"/review/{deck.slug}/").content
+        references = re.findall(rb'(?:src|href)="([^"]+)"', html)
+        assets = [ref.decode() for ref in references if ref.startswith(b"/static/")]
+        external = [ref.decode() for ref in references if ref.startswith((b"http:", b"https:", b"//"))]
+        total = len(gzip.compress(html))
+        for asset in assets:
+            found = finders.find(asset.removeprefix(settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL))
+            total += len(gzip.compress(Path(found).read_bytes()))
+        fonts = Path(finders.find("vendor/katex/fonts/KaTeX_Main-Regular.woff2")).parent
+        lazy = sum(p.stat().st_size for p in fonts.glob("*.woff2"))
+        self.row("review page + static, gzipped", f"{len(assets)} files", f"{total / 1024:.1f} KB", "", "", f"target < 150 KB; {len(external)} other hosts; KaTeX fonts ({lazy / 1024:.0f} KB woff2) load only when math is shown")
