@@ -1,6 +1,8 @@
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
+from accounts import throttle
 from accounts.models import User, validate_time_zone
 
 
@@ -69,3 +71,34 @@ class ConfirmPasswordForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your password.")
         return password
+
+
+class ThrottledLoginMixin:
+    """Refuses to check a password once the account or address has failed
+    too often, and counts failures. Mixed into the site's and the admin's
+    login forms."""
+
+    lockout_message = (
+        "Too many failed log-in attempts for this account or from your network. "
+        "For your security, logging in is paused for 15 minutes."
+    )
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        if throttle.is_locked_out(self.request, username):
+            raise forms.ValidationError(self.lockout_message, code="locked_out")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            throttle.record_failure(self.request, username)
+            raise
+        throttle.clear(username)
+        return cleaned
+
+
+class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    pass
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass

@@ -187,3 +187,39 @@ def test_review_day_turns_over_at_the_users_hour_in_their_zone(make_user, local_
     user = make_user(time_zone="Asia/Tokyo", day_starts_at=4)
     moment = local_time.replace(tzinfo=zoneinfo.ZoneInfo("Asia/Tokyo"))
     assert user.review_day(moment) == expected_day
+
+
+def test_repeated_failed_logins_lock_the_account_out_with_a_clear_message(client, user):
+    for _ in range(5):
+        response = client.post(reverse("login"), {"username": user.username, "password": "wrong"})
+        assert "Please enter a correct username and password" in response.content.decode()
+    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 200  # even the right password is refused now
+    assert "Too many failed log-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_successful_login_clears_the_account_count(client, user):
+    for _ in range(4):
+        client.post(reverse("login"), {"username": user.username, "password": "wrong"})
+    assert client.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
+    client.post(reverse("logout"))
+    for _ in range(4):
+        client.post(reverse("login"), {"username": user.username, "password": "wrong"})
+    assert client.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
+
+
+def test_one_address_guessing_many_accounts_is_locked_out(client, make_user):
+    users = [make_user() for _ in range(5)]
+    for attempt in range(20):
+        client.post(reverse("login"), {"username": users[attempt % 5].username, "password": f"guess{attempt}"})
+    fresh = make_user()
+    response = client.post(reverse("login"), {"username": fresh.username, "password": PASSWORD})
+    assert "Too many failed log-in attempts" in response.content.decode()
+
+
+def test_admin_login_is_throttled_too(client, staff_user):
+    for _ in range(5):
+        client.post("/admin/login/", {"username": staff_user.username, "password": "wrong"})
+    response = client.post("/admin/login/?next=/admin/", {"username": staff_user.username, "password": PASSWORD})
+    assert "Too many failed log-in attempts" in response.content.decode()
