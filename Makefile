@@ -50,6 +50,9 @@ test: install-test
 bench: install-test
 	$(BIN)/python manage.py benchmark $(BENCH_ARGS)
 
+loadtest: install-test
+	$(BIN)/python manage.py loadtest $(LOADTEST_ARGS)
+
 # Regenerate files derived from sources: Pygments CSS and the seed fixture.
 assets: migrate
 	$(BIN)/python manage.py build_pygments_css

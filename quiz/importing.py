@@ -55,17 +55,19 @@ def import_deck(parsed: ParsedDeck, *, prune: bool = False) -> ImportReport:
             deck.save(update_fields=["description", "updated_at"])
         report = ImportReport(deck=deck)
         existing = {card.source_key: card for card in deck.cards.exclude(source_key=None)}
+        created: list[Card] = []
         for parsed_card in parsed.cards:
             card = existing.pop(parsed_card.source_key, None)
             if card is None:
-                Card.objects.create(
+                card = Card(
                     deck=deck,
                     position=parsed_card.position,
                     question=parsed_card.question,
                     answer=parsed_card.answer,
                     source_key=parsed_card.source_key,
                 )
-                report.created += 1
+                card.render()  # bulk_create skips save(), which renders
+                created.append(card)
             elif (card.question, card.answer, card.position) != (
                 parsed_card.question,
                 parsed_card.answer,
@@ -78,6 +80,8 @@ def import_deck(parsed: ParsedDeck, *, prune: bool = False) -> ImportReport:
                 report.updated += 1
             else:
                 report.unchanged += 1
+        Card.objects.bulk_create(created, batch_size=500)
+        report.created = len(created)
         report.removed = [card.question for card in existing.values()]
         if existing:
             stale = Card.objects.filter(pk__in=[card.pk for card in existing.values()])

@@ -180,9 +180,14 @@ def grade(request: HttpRequest) -> HttpResponse:
     if not request.htmx:
         if notice:
             messages.warning(request, notice)
-        return redirect(_review_url(deck))
-    queue = build_queue(request.user, day=request.user.review_day(), deck=deck)
-    return _render_review(request, deck=deck, queue=queue, item=queue.next, notice=notice)
+        response = redirect(_review_url(deck))
+    else:
+        queue = build_queue(request.user, day=request.user.review_day(), deck=deck)
+        response = _render_review(request, deck=deck, queue=queue, item=queue.next, notice=notice)
+    # Tells a client (and the load test) whether this POST was the one that
+    # counted, or a repeat answered with the current card.
+    response["X-Review-Recorded"] = "1" if outcome.recorded else "0"
+    return response
 
 
 @require_POST

@@ -23,6 +23,7 @@ XSS_PAYLOADS = [
     "\\( x \\) <b onmouseover=alert(1)>hover</b>",
     '<form action="https://evil.example"><button>go</button></form>',
 ]
+C0_AND_SPACE = "".join(map(chr, range(0x21)))
 ACTIVE_TAGS = {"script", "iframe", "svg", "math", "form", "style", "object", "embed", "base", "link", "meta"}
 
 
@@ -39,10 +40,14 @@ class ActiveContentFinder(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.found.append(f"{tag}[{name}]")
-            if name in {"href", "src", "action", "formaction", "style"} and value:
-                squashed = re.sub(r"[\s\x00-\x1f]", "", value).lower()
-                if "javascript:" in squashed or "data:text/html" in squashed or "url(" in squashed:
+            if name in {"href", "src", "action", "formaction"} and value:
+                # As a browser parses a URL: C0 controls and spaces trimmed,
+                # tabs and newlines removed anywhere, then the scheme.
+                url = re.sub(r"[\t\n\r]", "", value.strip(C0_AND_SPACE)).lower()
+                if url.startswith(("javascript:", "vbscript:", "data:")):
                     self.found.append(f"{tag}[{name}={value}]")
+            if name == "style" and value and re.search(r"url\(|expression\(|javascript:", value, re.IGNORECASE):
+                self.found.append(f"{tag}[style={value}]")
 
 
 def active_content(html: str) -> list[str]:
@@ -155,3 +160,5 @@ def test_rerender_cards_updates_stored_html(make_card, capsys):
 def test_the_active_content_finder_catches_what_it_looks_for():
     found = active_content('<a href=" java\tscript:x" onclick="y">a</a><script>1</script><img src=x onerror=z>')
     assert found == ["a[href= java\tscript:x]", "a[onclick]", "<script>", "img[onerror]"]
+    # A link whose text merely contains "javascript:" is a relative URL, not script.
+    assert active_content('<a href="&lt;a href=&quot;javascript:x">a</a>') == []

@@ -408,3 +408,9 @@ def test_time_travel_follows_one_card_over_weeks(user, user_client, make_card):
         with time_machine.travel(moment + dt.timedelta(days=interval - 1), tick=False):
             assert 'data-testid="summary"' in user_client.get(reverse("review")).content.decode()
         moment += dt.timedelta(days=interval)
+
+
+def test_grade_response_says_whether_it_counted(user_client, make_card):
+    card = make_card()
+    assert grade_via_http(user_client, card.pk, 4, **HX)["X-Review-Recorded"] == "1"
+    assert grade_via_http(user_client, card.pk, 4, **HX)["X-Review-Recorded"] == "0"

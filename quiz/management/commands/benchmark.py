@@ -195,6 +195,7 @@ class Command(BaseCommand):
         response_size = 0
         for _ in range(self.repeat):
             item = next_item()
+            reset_queries()  # the bounded query log must not be full, or nothing is captured
             with CaptureQueriesContext(connection) as flip_ctx:
                 start = time.perf_counter()
                 client.get(f"/review/cards/{item.card.pk}/answer/", **HX)
@@ -209,6 +210,7 @@ class Command(BaseCommand):
         FLOOR_PADDING["text"] = "x" * max(0, response_size - 60)
         floor_cards = list(CardProgress.objects.filter(user=user).values_list("card_id", flat=True)[: self.repeat])
         for card_id in floor_cards:
+            reset_queries()
             with CaptureQueriesContext(connection) as floor_ctx:
                 start = time.perf_counter()
                 client.post("/bench/floor/", {"card": card_id})
@@ -245,6 +247,7 @@ class Command(BaseCommand):
         client = Client()
         client.force_login(user)
         client.get("/stats/")
+        reset_queries()
         with CaptureQueriesContext(connection) as ctx:
             client.get("/stats/")
         samples = timed(lambda: client.get("/stats/"), max(5, self.repeat // 6))
