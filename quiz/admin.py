@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils.safestring import SafeString
 
 from quiz.importing import import_deck
-from quiz.models import Card, CardProgress, Deck, ReviewLog, Tag
+from quiz.models import Card, CardProgress, Deck, NewCardFrontier, ReviewLog, Tag
 from quiz.qa_format import QAFormatError, decode, parse
 
 
@@ -131,7 +131,9 @@ class CardAdmin(admin.ModelAdmin):
         form = DeckChoiceForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             deck = form.cleaned_data["deck"]
+            first_position = min(queryset.values_list("position", flat=True), default=0)
             moved = queryset.update(deck=deck)
+            NewCardFrontier.forget_from(deck.pk, first_position)
             self.message_user(request, f"Moved {moved} card(s) to “{deck}”.", messages.SUCCESS)
             return None
         return self._intermediate(request, queryset, form, "move_to_deck", "Move cards to a deck")

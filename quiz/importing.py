@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.text import slugify
 
-from quiz.models import RESERVED_SLUGS, Card, Deck
+from quiz.models import RESERVED_SLUGS, Card, Deck, NewCardFrontier
 from quiz.qa_format import ParsedDeck
 
 
@@ -82,6 +82,8 @@ def import_deck(parsed: ParsedDeck, *, prune: bool = False) -> ImportReport:
                 report.unchanged += 1
         Card.objects.bulk_create(created, batch_size=500)
         report.created = len(created)
+        if created:
+            NewCardFrontier.forget_from(deck.pk, min(card.position for card in created))
         report.removed = [card.question for card in existing.values()]
         if existing:
             stale = Card.objects.filter(pk__in=[card.pk for card in existing.values()])

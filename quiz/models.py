@@ -117,7 +117,12 @@ class Card(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"question", "answer"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "question_html", "answer_html"}
+        before = None
+        if self.pk is not None:
+            before = Card.objects.filter(pk=self.pk).values_list("deck_id", "position").first()
         super().save(*args, **kwargs)
+        if before != (self.deck_id, self.position):
+            NewCardFrontier.forget_from(self.deck_id, self.position)
 
 
 class ProgressQuerySet(models.QuerySet):
@@ -163,7 +168,8 @@ class CardProgress(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "card"], name="progress_user_card")]
         indexes = [
-            models.Index(fields=["user", "due"], name="progress_user_due"),
+            # "Due for user on day D", oldest first, read in index order.
+            models.Index(fields=["user", "due", "last_reviewed_at"], name="progress_user_due"),
             models.Index(fields=["user", "drill_on"], name="progress_user_drill"),
         ]
         verbose_name_plural = "card progress"
@@ -187,6 +193,33 @@ class CardProgress(models.Model):
 
 
 LEECH_LAPSES = 8
+
+
+class NewCardFrontier(models.Model):
+    """Where one user's unseen cards in one deck begin.
+
+    Invariant: every card of the deck ordered before (position, card_id) has
+    a progress row for the user. New cards are then found by scanning from
+    here instead of from the top of the deck, which keeps "next new card" as
+    cheap at card 100,000 as at card 10. A missing row only means "scan from
+    the top"; services move it forward as cards are answered and back when
+    progress is removed or cards are inserted before it.
+    """
+
+    END = 2**31 - 1  # past the last card: the deck has no card without progress
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    deck = models.ForeignKey(Deck, on_delete=models.CASCADE, related_name="+")
+    position = models.BigIntegerField()
+    card_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "deck"], name="frontier_user_deck")]
+
+    @classmethod
+    def forget_from(cls, deck_id: int, position: int) -> None:
+        """A card was put into the deck at `position`: frontiers past it no longer hold."""
+        cls.objects.filter(deck_id=deck_id, position__gte=position).delete()
 
 
 class ReviewLog(models.Model):

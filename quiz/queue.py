@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Count, Min, Q, Sum
 
-from quiz.models import Card, CardProgress, Deck, ReviewLog
+from quiz.models import Card, CardProgress, Deck, NewCardFrontier, ReviewLog
 
 
 @dataclass(frozen=True)
@@ -51,60 +51,109 @@ class Queue:
         return self.done_today + self.left
 
 
-# One round trip for every count and the three candidate "next" cards. The
-# same rules as CardProgress.objects.due_for / drill_for and
-# Card.objects.new_for, in SQL written once: composing them through the ORM
-# cost more Python time than the database spent answering (see `make bench`).
+# One round trip for every count and the candidate due and drill cards. The
+# same rules as CardProgress.objects.due_for / drill_for, in SQL written once:
+# composing them through the ORM cost more Python time than the database
+# spent answering (see `make bench`); a test checks the two agree.
 QUEUE_SQL = """
 SELECT
   (SELECT COUNT(*) FROM {log} l WHERE l.user_id = %(user)s AND l.review_day = %(day)s AND l.kind = 'new'),
   (SELECT COUNT(*) FROM {log} l WHERE l.user_id = %(user)s AND l.review_day = %(day)s AND l.kind = 'review'),
   (SELECT COUNT(*) FROM {log} l {log_scope} WHERE l.user_id = %(user)s AND l.review_day = %(day)s),
-  (SELECT COUNT(*) FROM {progress} p {progress_scope} WHERE {due}),
+  (SELECT COUNT(*) FROM (SELECT 1 FROM {progress} p {progress_scope} WHERE {due} LIMIT %(cap)s) due_capped),
   (SELECT p.id FROM {progress} p {progress_scope} WHERE {due} ORDER BY p.due, p.last_reviewed_at, p.id LIMIT 1),
   (SELECT COUNT(*) FROM {progress} p {progress_scope} WHERE {drill}),
-  (SELECT p.id FROM {progress} p {progress_scope} WHERE {drill} ORDER BY p.last_reviewed_at, p.id LIMIT 1),
-  (SELECT COUNT(*) FROM (SELECT c.id FROM {card} c WHERE {new} LIMIT %(new_limit)s) unseen),
-  (SELECT c.id FROM {card} c WHERE {new} ORDER BY c.deck_id, c.position, c.id LIMIT 1)
+  (SELECT p.id FROM {progress} p {progress_scope} WHERE {drill} ORDER BY p.last_reviewed_at, p.id LIMIT 1)
 """
 ACTIVE = "NOT p.suspended AND (p.buried_until IS NULL OR p.buried_until <= %(day)s)"
+CARD = Card._meta.db_table
+PROGRESS = CardProgress._meta.db_table
+
+
+def first_unseen_from(user, deck_id: int, position: int, card_id: int) -> tuple[int, int] | None:
+    """(position, card_id) of the first card at or after the given place in
+    the deck that the user has no progress row for."""
+    with connection.cursor() as cursor:
+        cursor.execute(UNSEEN_FROM_SQL.format(n=0), [deck_id, position, position, card_id, user.pk, 1])
+        row = cursor.fetchone()
+    return (row[1], row[2]) if row else None
 
 
 def _queue_sql(deck: Deck | None) -> str:
     deck_filter = " AND c.deck_id = %(deck)s" if deck is not None else ""
     return QUEUE_SQL.format(
         log=ReviewLog._meta.db_table,
-        progress=CardProgress._meta.db_table,
-        card=Card._meta.db_table,
-        log_scope=f"JOIN {Card._meta.db_table} c ON c.id = l.card_id{deck_filter}" if deck else "",
-        progress_scope=f"JOIN {Card._meta.db_table} c ON c.id = p.card_id{deck_filter}" if deck else "",
+        progress=PROGRESS,
+        log_scope=f"JOIN {CARD} c ON c.id = l.card_id{deck_filter}" if deck else "",
+        progress_scope=f"JOIN {CARD} c ON c.id = p.card_id{deck_filter}" if deck else "",
         due=f"p.user_id = %(user)s AND p.due <= %(day)s AND {ACTIVE}",
         drill=f"p.user_id = %(user)s AND p.drill_on = %(day)s AND {ACTIVE}",
-        new=(
-            f"NOT EXISTS (SELECT 1 FROM {CardProgress._meta.db_table} p WHERE p.card_id = c.id "
-            "AND p.user_id = %(user)s AND (p.due IS NOT NULL OR p.suspended OR p.buried_until > %(day)s))"
-            + deck_filter
-        ),
     )
 
 
+FRONTIERS_SQL = f"""
+SELECT d.id, f.position, f.card_id FROM {Deck._meta.db_table} d
+LEFT JOIN {NewCardFrontier._meta.db_table} f ON f.deck_id = d.id AND f.user_id = %s"""
+# Cards of one deck, from a frontier on, that the user has no progress row for.
+UNSEEN_FROM_SQL = f"""
+SELECT * FROM (
+  SELECT c.deck_id, c.position, c.id FROM {CARD} c
+  WHERE c.deck_id = %s AND (c.position > %s OR (c.position = %s AND c.id >= %s))
+    AND NOT EXISTS (SELECT 1 FROM {PROGRESS} p WHERE p.card_id = c.id AND p.user_id = %s)
+  ORDER BY c.position, c.id LIMIT %s
+) AS unseen_{{n}}"""
+# Cards the user has a row for but never answered (buried or suspended while
+# new), now visible again. Few, and found by the (user, due) index.
+WAITING_SQL = f"""
+SELECT * FROM (
+  SELECT c.deck_id, c.position, c.id FROM {PROGRESS} p JOIN {CARD} c ON c.id = p.card_id
+  WHERE p.user_id = %s AND p.due IS NULL AND NOT p.suspended
+    AND (p.buried_until IS NULL OR p.buried_until <= %s) {{deck_filter}}
+  ORDER BY c.deck_id, c.position, c.id LIMIT %s
+) AS waiting"""
+
+
+def unseen_cards(user, *, day: dt.date, limit: int, deck: Deck | None = None) -> list[tuple[int, int, int]]:
+    """Up to `limit` new cards per deck, as (deck_id, position, card_id), in
+    deck order: the same set as Card.objects.new_for, found from each deck's
+    NewCardFrontier instead of from the top of the deck."""
+    if limit <= 0:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(FRONTIERS_SQL + (" WHERE d.id = %s" if deck else "") + " ORDER BY d.id", [user.pk, *([deck.pk] if deck else [])])
+        frontiers = cursor.fetchall()
+    parts, params = [], []
+    for n, (deck_id, position, card_id) in enumerate(frontiers):
+        position, card_id = (-1, -1) if position is None else (position, card_id)
+        parts.append(UNSEEN_FROM_SQL.format(n=n))
+        params += [deck_id, position, position, card_id, user.pk, limit]
+    parts.append(WAITING_SQL.format(deck_filter="AND c.deck_id = %s" if deck else ""))
+    params += [user.pk, day, *([deck.pk] if deck else []), limit]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return sorted(cursor.fetchall())
+
+
 def build_queue(user, *, day: dt.date, deck: Deck | None = None) -> Queue:
-    params = {"user": user.pk, "day": day, "deck": deck.pk if deck else None, "new_limit": user.new_cards_per_day}
+    # Counting due cards stops at the daily maximum: more could never be shown.
+    params = {"user": user.pk, "day": day, "deck": deck.pk if deck else None, "cap": user.max_reviews_per_day}
     with connection.cursor() as cursor:
         cursor.execute(_queue_sql(deck), params)
-        (done_new, done_review, done_in_scope, due, next_due, drill, next_drill, unseen, next_new) = cursor.fetchone()
+        (done_new, done_review, done_in_scope, due, next_due, drill, next_drill) = cursor.fetchone()
 
     review_cap = max(0, user.max_reviews_per_day - done_new - done_review)
     due_left = min(due, review_cap)
     new_quota = min(max(0, user.new_cards_per_day - done_new), review_cap - due_left)
-    new_left = min(unseen, new_quota)
+    unseen = unseen_cards(user, day=day, limit=new_quota, deck=deck)[:new_quota]
+    new_left = len(unseen)
 
     item: QueueItem | None = None
     if due_left:
         progress = CardProgress.objects.select_related("card", "card__deck").get(pk=next_due)
         item = QueueItem(progress.card, progress, ReviewLog.Kind.REVIEW)
     elif new_left:
-        item = QueueItem(Card.objects.select_related("deck").get(pk=next_new), None, ReviewLog.Kind.NEW)
+        card = Card.objects.select_related("deck").get(pk=unseen[0][2])
+        item = QueueItem(card, None, ReviewLog.Kind.NEW)
     elif drill:
         progress = CardProgress.objects.select_related("card", "card__deck").get(pk=next_drill)
         item = QueueItem(progress.card, progress, ReviewLog.Kind.DRILL)

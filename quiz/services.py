@@ -4,11 +4,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from quiz import export, scheduling
-from quiz.models import LEECH_LAPSES, Card, CardProgress, ReviewLog
-from quiz.queue import kind_of
+from quiz.models import LEECH_LAPSES, Card, CardProgress, NewCardFrontier, ReviewLog
+from quiz.queue import first_unseen_from, kind_of
 
 MAX_ANSWER_MS = 60_000
 
@@ -102,6 +103,7 @@ def record_review(
                 return ReviewOutcome(recorded=False)
         else:
             progress.save()
+        advance_frontier(user=user, card=card, created=created)
         review_log.save(force_insert=True)
     return ReviewOutcome(recorded=True, review_log=review_log)
 
@@ -126,6 +128,7 @@ def undo_last_review(*, user, now: dt.datetime | None = None) -> Card | None:
         progress = CardProgress.objects.select_for_update().get(user=user, card=review_log.card)
         if review_log.progress_created:
             progress.delete()
+            rewind_frontier(user=user, card=review_log.card)
         else:
             progress.easiness = review_log.easiness_before
             progress.repetitions = review_log.repetitions_before
@@ -146,7 +149,9 @@ def hide_card(*, user, card: Card, action: str, now: dt.datetime | None = None) 
     """Bury until the next review day, suspend, or unsuspend a card for one user."""
     day = user.review_day(now or timezone.now())
     with transaction.atomic():
-        progress, _ = CardProgress.objects.select_for_update().get_or_create(user=user, card=card)
+        progress, created = CardProgress.objects.select_for_update().get_or_create(user=user, card=card)
+        if created:
+            advance_frontier(user=user, card=card)
         if action == "bury":
             progress.buried_until = day + dt.timedelta(days=1)
         elif action == "suspend":
@@ -169,6 +174,7 @@ def reset_deck_progress(*, user, deck) -> int:
     with transaction.atomic():
         ReviewLog.objects.filter(user=user, card__deck=deck).delete()
         deleted, _ = CardProgress.objects.filter(user=user, card__deck=deck).delete()
+        NewCardFrontier.objects.filter(user=user, deck=deck).delete()
     return deleted
 
 
@@ -191,6 +197,7 @@ def import_progress(*, user, data: dict, replace: bool = False) -> tuple[int, in
             raise ImportProblem(f"{user} already has progress; pass replace to overwrite it")
         ReviewLog.objects.filter(user=user).delete()
         CardProgress.objects.filter(user=user).delete()
+        NewCardFrontier.objects.filter(user=user).delete()
         CardProgress.objects.bulk_create(
             CardProgress(user=user, card=cards[_card_key(row["card"])], **_fields(CardProgress, row, export.PROGRESS_FIELDS))
             for row in data["progress"]
@@ -227,3 +234,34 @@ def _resolve_cards(references: list[dict]) -> dict[tuple, Card]:
 def _fields(model, row: dict, names: tuple[str, ...]) -> dict:
     """Export text back to Python values, parsed by each model field."""
     return {name: model._meta.get_field(name).to_python(row[name]) for name in names}
+
+
+def advance_frontier(*, user, card: Card, created: bool = True) -> None:
+    """Keep the user's new-card frontier in `card`'s deck right after an answer.
+
+    A card that just got its first progress row moves the frontier past it
+    and past every following card that already has one; each card is passed
+    at most once per user, so this is O(1) per card over time. A deck with no
+    frontier yet (first answer, or after a reset or restore) gets one.
+    """
+    frontier = NewCardFrontier.objects.select_for_update().filter(user=user, deck_id=card.deck_id).first()
+    if frontier is not None and not (created and (frontier.position, frontier.card_id) == (card.position, card.pk)):
+        return  # an older card, or one answered out of order: it still holds
+    start = (frontier.position, frontier.card_id) if frontier else (-1, -1)
+    position, card_id = first_unseen_from(user, card.deck_id, *start) or (NewCardFrontier.END, NewCardFrontier.END)
+    if frontier is not None:
+        frontier.position, frontier.card_id = position, card_id
+        frontier.save(update_fields=["position", "card_id"])
+        return
+    try:
+        with transaction.atomic():
+            NewCardFrontier.objects.create(user=user, deck_id=card.deck_id, position=position, card_id=card_id)
+    except IntegrityError:
+        pass  # a concurrent answer in the same deck placed it; either is right
+
+
+def rewind_frontier(*, user, card: Card) -> None:
+    """The user's progress row for `card` is gone: it is unseen again."""
+    NewCardFrontier.objects.filter(user=user, deck_id=card.deck_id).filter(
+        Q(position__gt=card.position) | Q(position=card.position, card_id__gt=card.pk)
+    ).update(position=card.position, card_id=card.pk)

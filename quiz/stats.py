@@ -4,12 +4,14 @@ Each function runs a fixed number of queries whatever the history size.
 """
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
-from quiz.models import Card, CardProgress, Deck, ReviewLog
+from quiz.models import CardProgress, Deck, ReviewLog
+from quiz.queue import unseen_cards
 
 YOUNG_MATURE_DAYS = 21
 INTERVAL_BUCKETS = [(1, 1), (2, 3), (4, 7), (8, 14), (15, 30), (31, 90), (91, 180), (181, 365), (366, None)]
@@ -59,15 +61,13 @@ def deck_rows(user, *, day: dt.date, new_quota: int) -> list[DeckRow]:
             suspended=Count("id", filter=Q(suspended=True)),
         )
     }
-    unseen = dict(
-        Card.objects.new_for(user, day).order_by().values_list("deck").annotate(count=Count("id"))
-    )
+    unseen = Counter(deck_id for deck_id, _, _ in unseen_cards(user, day=day, limit=new_quota))
     empty = {"due": 0, "learning": 0, "suspended": 0}
     return [
         DeckRow(
             deck=deck,
             due=scheduled.get(deck.pk, empty)["due"],
-            new=min(unseen.get(deck.pk, 0), new_quota),
+            new=min(unseen[deck.pk], new_quota),
             learning=scheduled.get(deck.pk, empty)["learning"],
             suspended=scheduled.get(deck.pk, empty)["suspended"],
         )

@@ -1,4 +1,5 @@
 import datetime as dt
+import random
 import re
 import threading
 import zoneinfo
@@ -377,9 +378,10 @@ def test_a_grade_runs_a_fixed_number_of_queries(user_client, user, deck_with_car
     deck = deck_with_cards(card_count)
     cards = list(deck.cards.order_by("position")[:3])
     grade_via_http(user_client, cards[0].pk, 5, **HX)
-    # Session, user, card, progress FOR UPDATE, progress insert, log insert,
-    # the queue's one query and the next card; plus two savepoint pairs here.
-    with django_assert_max_num_queries(12):
+    # Session, user, card, progress FOR UPDATE, progress insert, the deck's
+    # new-card frontier (read, scan, move), log insert; the queue's counts,
+    # frontiers and new cards, and the next card: 13, plus two savepoint pairs.
+    with django_assert_max_num_queries(17):
         response = grade_via_http(user_client, cards[1].pk, 5, version=0, **HX)
     assert shown_card(response.content.decode()) == cards[2].pk
     with django_assert_max_num_queries(4):
@@ -414,3 +416,45 @@ def test_grade_response_says_whether_it_counted(user_client, make_card):
     card = make_card()
     assert grade_via_http(user_client, card.pk, 4, **HX)["X-Review-Recorded"] == "1"
     assert grade_via_http(user_client, card.pk, 4, **HX)["X-Review-Recorded"] == "0"
+
+
+def test_the_queue_sql_agrees_with_the_queryset_rules(make_user, make_deck, make_card):
+    """Random answering, hiding, undoing, inserting and resetting: the fast
+    queue always shows the cards the plain QuerySet definitions describe."""
+    from quiz.models import Card, CardProgress
+    from quiz.queue import unseen_cards
+
+    rng = random.Random(5)
+    user = make_user(new_cards_per_day=1000, max_reviews_per_day=10_000)
+    decks = [make_deck(), make_deck()]
+    for deck in decks:
+        for position in range(1, 13):
+            make_card(deck=deck, position=position)
+    day = user.review_day()
+    for step in range(120):
+        action = rng.random()
+        cards = list(Card.objects.all())
+        card = rng.choice(cards)
+        if action < 0.5:
+            progress = CardProgress.objects.filter(user=user, card=card).first()
+            version = progress.version if progress and not progress.is_new else 0
+            services.record_review(user=user, card=card, grade=rng.choice([1, 4, 5]), shown_version=version)
+        elif action < 0.6:
+            services.hide_card(user=user, card=card, action=rng.choice(["bury", "suspend", "unsuspend"]))
+        elif action < 0.75:
+            services.undo_last_review(user=user)
+        elif action < 0.85:
+            make_card(deck=card.deck, position=rng.randint(0, 14))
+        elif action < 0.9:
+            services.reset_deck_progress(user=user, deck=card.deck)
+        for scope in (None, *decks):
+            expected = list(Card.objects.in_scope(scope).new_for(user, day).values_list("id", flat=True)[:1000])
+            assert [card_id for _, _, card_id in unseen_cards(user, day=day, limit=1000, deck=scope)] == expected, step
+            queue = build_queue(user, day=day, deck=scope)
+            due = list(CardProgress.objects.due_for(user, day).in_scope(scope).values_list("id", flat=True))
+            drill = list(CardProgress.objects.drill_for(user, day).in_scope(scope).values_list("id", flat=True))
+            assert (queue.due_left, queue.new_left, queue.drill_left) == (len(due), len(expected), len(drill))
+            if due:
+                assert queue.next.progress.pk == due[0]
+            elif expected:
+                assert queue.next.card.pk == expected[0]

@@ -32,6 +32,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from quiz.models import Card, CardProgress, Deck, ReviewLog
 from quiz.queue import build_queue
+from quiz.services import advance_frontier
 
 ANSWER_MARKDOWN = (
     "A paragraph of explanation with **bold** words and `inline code`.\n\n"
@@ -149,7 +150,7 @@ class Command(BaseCommand):
         return deck
 
     def learner(self, name: str) -> User:
-        user = User(username=name, max_reviews_per_day=100_000, new_cards_per_day=100)
+        user = User(username=name)  # the default daily limits: 20 new, 200 reviews
         user.set_password("bench")
         user.save()
         return user
@@ -170,6 +171,8 @@ class Command(BaseCommand):
                 ),
                 batch_size=5000,
             )
+            # As after real answering: the deck's new-card frontier is known.
+            advance_frontier(user=user, card=deck.cards.order_by("position").first(), created=False)
 
     # Measurements ----------------------------------------------------------------------------
 
