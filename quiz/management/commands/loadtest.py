@@ -70,6 +70,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, reviewers, seconds, fault_seconds, workers, port, cards, skip_faults, **options):
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        # Interrupted or killed, still stop gunicorn and drop the database.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.workers = workers
