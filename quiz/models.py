@@ -183,6 +183,8 @@ class CardProgress(models.Model):
 
     @property
     def state(self) -> scheduling.State:
+        if self.is_new:
+            return scheduling.initial_state()
         return scheduling.State(
             easiness=self.easiness, repetitions=self.repetitions, interval=self.interval, due=self.due
         )

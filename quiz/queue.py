@@ -10,7 +10,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Min, Q, Sum
 
 from quiz.models import Card, CardProgress, Deck, NewCardFrontier, ReviewLog
 
@@ -179,36 +178,3 @@ def kind_of(progress: CardProgress | None, day: dt.date) -> str:
     if progress.drill_on == day and progress.due > day:
         return ReviewLog.Kind.DRILL
     return ReviewLog.Kind.REVIEW
-
-
-@dataclass(frozen=True)
-class DaySummary:
-    reviewed: int
-    correct: int
-    time_ms: int
-    next_due: dt.date | None
-
-    @property
-    def correct_percent(self) -> int | None:
-        return round(100 * self.correct / self.reviewed) if self.reviewed else None
-
-    @property
-    def minutes(self) -> float:
-        return round(self.time_ms / 60_000, 1)
-
-
-def day_summary(user, *, day: dt.date, deck: Deck | None = None) -> DaySummary:
-    logs = ReviewLog.objects.filter(user=user, review_day=day)
-    if deck is not None:
-        logs = logs.filter(card__deck=deck)
-    totals = logs.aggregate(
-        reviewed=Count("id"),
-        correct=Count("id", filter=Q(grade__gte=3)),
-        time_ms=Sum("answer_ms", default=0),
-    )
-    next_due = (
-        CardProgress.objects.filter(user=user, due__gt=day, suspended=False)
-        .in_scope(deck)
-        .aggregate(next_due=Min("due"))["next_due"]
-    )
-    return DaySummary(next_due=next_due, **totals)

@@ -55,7 +55,7 @@ def record_review(
             return ReviewOutcome(recorded=False)
 
         kind = kind_of(progress, day)
-        before = progress.state if not progress.is_new else scheduling.initial_state()
+        before = progress.state
         review_log = ReviewLog(
             user=user,
             card=card,

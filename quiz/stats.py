@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 
 from quiz.models import CardProgress, Deck, ReviewLog
 from quiz.queue import unseen_cards
@@ -99,6 +99,13 @@ def today_numbers(user, *, day: dt.date, deck: Deck | None = None) -> Today:
         new_seen=Count("id", filter=Q(kind=ReviewLog.Kind.NEW)),
     )
     return Today(**totals)
+
+
+def next_due(user, *, day: dt.date, deck: Deck | None = None) -> dt.date | None:
+    """When the next scheduled cards come due after today."""
+    return (
+        _progress(user, deck).filter(due__gt=day, suspended=False).aggregate(next_due=Min("due"))["next_due"]
+    )
 
 
 @dataclass(frozen=True)
@@ -228,27 +235,24 @@ def _bucket_label(low, high, unit: str = "") -> str:
     return f"{low}{unit}" if low == high else f"{low}–{high}{unit}"
 
 
-def interval_distribution(user, *, deck: Deck | None = None) -> list[tuple[str, int]]:
-    answered = _progress(user, deck).filter(due__isnull=False)
+def _distribution(user, deck: Deck | None, field: str, buckets, label) -> list[tuple[str, int]]:
+    """Answered cards counted into [low, high] buckets of `field`, in one query."""
     aggregates = {}
-    for index, (low, high) in enumerate(INTERVAL_BUCKETS):
-        condition = Q(interval__gte=low) if high is None else Q(interval__gte=low, interval__lte=high)
+    for index, (low, high) in enumerate(buckets):
+        condition = Q(**{f"{field}__gte": low})
+        if high is not None:
+            condition &= Q(**{f"{field}__lte" if field == "interval" else f"{field}__lt": high})
         aggregates[f"b{index}"] = Count("id", filter=condition)
-    totals = answered.aggregate(**aggregates)
-    return [(_bucket_label(low, high, "d"), totals[f"b{i}"]) for i, (low, high) in enumerate(INTERVAL_BUCKETS)]
+    totals = _progress(user, deck).filter(due__isnull=False).aggregate(**aggregates)
+    return [(label(low, high), totals[f"b{index}"]) for index, (low, high) in enumerate(buckets)]
+
+
+def interval_distribution(user, *, deck: Deck | None = None) -> list[tuple[str, int]]:
+    return _distribution(user, deck, "interval", INTERVAL_BUCKETS, lambda low, high: _bucket_label(low, high, "d"))
 
 
 def easiness_distribution(user, *, deck: Deck | None = None) -> list[tuple[str, int]]:
-    answered = _progress(user, deck).filter(due__isnull=False)
-    aggregates = {}
-    for index, (low, high) in enumerate(EASINESS_BUCKETS):
-        condition = Q(easiness__gte=low) if high is None else Q(easiness__gte=low, easiness__lt=high)
-        aggregates[f"b{index}"] = Count("id", filter=condition)
-    totals = answered.aggregate(**aggregates)
-    return [
-        (f"{low}+" if high is None else f"{low}–{high}", totals[f"b{i}"])
-        for i, (low, high) in enumerate(EASINESS_BUCKETS)
-    ]
+    return _distribution(user, deck, "easiness", EASINESS_BUCKETS, lambda low, high: f"{low}+" if high is None else f"{low}–{high}")
 
 
 def answer_buttons(user, *, deck: Deck | None = None) -> list[tuple[int, int]]:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from quiz import charts, scheduling, services, stats
 from quiz.forms import GradeForm, HideForm
 from quiz.models import Card, CardProgress, Deck, ReviewLog
-from quiz.queue import Queue, QueueItem, build_queue, day_summary, queue_item_for
+from quiz.queue import Queue, QueueItem, build_queue, queue_item_for
 
 
 @login_not_required
@@ -95,7 +95,8 @@ def _render_review(
     if flipped and item is not None:
         context["grade_choices"] = _grade_choices(request.user, item)
     if item is None and queue is not None:
-        context["summary"] = day_summary(user=request.user, day=queue.day, deck=deck)
+        context["summary"] = stats.today_numbers(request.user, day=queue.day, deck=deck)
+        context["next_due"] = stats.next_due(request.user, day=queue.day, deck=deck)
     if not request.htmx:
         return render(request, "quiz/review.html", context)
     html = render_to_string("quiz/review.html#card", context, request=request)
@@ -107,7 +108,7 @@ def _render_review(
 def _grade_choices(user, item: QueueItem) -> list[dict]:
     """Each button: grade, hotkey, label and the interval it would give."""
     day = user.review_day()
-    state = item.progress.state if item.progress and not item.progress.is_new else scheduling.initial_state()
+    state = item.progress.state if item.progress else scheduling.initial_state()
     if user.grade_buttons == user.GradeButtons.FOUR:
         labels = scheduling.FOUR_BUTTONS
         hotkeys = {grade: str(n) for n, grade in enumerate(sorted(labels), start=1)}
@@ -231,6 +232,18 @@ def hide(request: HttpRequest) -> HttpResponse:
 # Statistics -------------------------------------------------------------------
 
 
+def _distribution_chart(title: str, x_label: str, rows: list[tuple[str, int]], css_class: str) -> charts.BarChart:
+    return charts.bar_chart(
+        title=title,
+        x_label=x_label,
+        y_label="Cards",
+        labels=[label for label, _ in rows],
+        series=[(css_class, "cards", [count for _, count in rows])],
+        width=420,
+        height=220,
+    )
+
+
 @require_safe
 def stats_view(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -275,25 +288,9 @@ def stats_view(request: HttpRequest) -> HttpResponse:
         ),
         "reviews_rows": [(d, by_kind.get(d, {})) for d in last_30],
         "retention": stats.retention(user, day=day, deck=deck),
-        "interval_chart": charts.bar_chart(
-            title="Intervals of your cards",
-            x_label="Interval",
-            y_label="Cards",
-            labels=[label for label, _ in intervals],
-            series=[("bar-interval", "cards", [count for _, count in intervals])],
-            width=420,
-            height=220,
-        ),
+        "interval_chart": _distribution_chart("Intervals of your cards", "Interval", intervals, "bar-interval"),
         "intervals": intervals,
-        "easiness_chart": charts.bar_chart(
-            title="Easiness factors of your cards",
-            x_label="Easiness factor (EF)",
-            y_label="Cards",
-            labels=[label for label, _ in easiness],
-            series=[("bar-easiness", "cards", [count for _, count in easiness])],
-            width=420,
-            height=220,
-        ),
+        "easiness_chart": _distribution_chart("Easiness factors of your cards", "Easiness factor (EF)", easiness, "bar-easiness"),
         "easiness": easiness,
         "buttons_chart": charts.bar_chart(
             title="Answer buttons",

@@ -15,33 +15,24 @@ def production_environment(**extra: str) -> dict[str, str]:
     return {**env, "DJANGO_DEBUG": "0", **extra}
 
 
-def test_check_deploy_is_clean_with_production_settings():
-    env = {
-        **production_environment(),
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "flashcards.example.com",
-    }
-    result = subprocess.run(
+def check_deploy(**extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,
-        env=env,
+        env=production_environment(**extra),
         capture_output=True,
         text=True,
     )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = check_deploy(DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_ALLOWED_HOSTS="flashcards.example.com")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
 def test_check_deploy_flags_the_development_secret_key():
-    env = production_environment()
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    result = check_deploy()
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
 
