@@ -91,32 +91,42 @@ def bar_chart(
     label_every: int = 1,
     width: int = 640,
     height: int = 220,
+    grouped: bool = False,
+    y_max: int | None = None,
+    unit: str = "",
 ) -> BarChart:
-    """Stacked bars: `series` is [(css class, name, values per label)]."""
-    totals = [sum(values[i] for _, _, values in series) for i in range(len(labels))]
-    top = nice_max(max(totals, default=0))
+    """Bars per label: `series` is [(css class, name, values per label)],
+    stacked, or side by side when `grouped`."""
+    if grouped:
+        peak = max((max(values, default=0) for _, _, values in series), default=0)
+    else:
+        peak = max((sum(values[i] for _, _, values in series) for i in range(len(labels))), default=0)
+    top = y_max or nice_max(peak)
     plot_width = width - PLOT_LEFT - PLOT_RIGHT
     plot_height = height - PLOT_TOP - PLOT_BOTTOM
     slot = plot_width / max(1, len(labels))
-    bar_width = max(1.0, slot * 0.78)
+    group_width = max(1.0, slot * 0.78)
+    bar_width = group_width / len(series) if grouped else group_width
     bars: list[Bar] = []
     tooltip_labels = tooltip_labels or labels
     for index, label in enumerate(labels):
-        x = PLOT_LEFT + index * slot + (slot - bar_width) / 2
         base = PLOT_TOP + plot_height
-        for css_class, name, values in series:
+        for number, (css_class, name, values) in enumerate(series):
             value = values[index]
             if value <= 0:
                 continue
+            x = PLOT_LEFT + index * slot + (slot - group_width) / 2 + (number * bar_width if grouped else 0)
             bar_height = plot_height * value / top
-            base -= bar_height
+            y = base - bar_height
+            if not grouped:
+                base = y
             bars.append(
                 Bar(
                     x=round(x, 1),
-                    y=round(base, 1),
+                    y=round(y, 1),
                     width=round(bar_width, 1),
                     height=round(bar_height, 1),
-                    tooltip=f"{tooltip_labels[index]}: {value} {name}",
+                    tooltip=f"{tooltip_labels[index]}: {value}{unit} {name}",
                     css_class=css_class,
                 )
             )
@@ -125,7 +135,7 @@ def bar_chart(
         for index, label in enumerate(labels)
         if index % label_every == 0
     ]
-    y_ticks = [Tick(round(PLOT_TOP + plot_height * (1 - step / 4), 1), f"{top * step // 4}") for step in range(5)]
+    y_ticks = [Tick(round(PLOT_TOP + plot_height * (1 - step / 4), 1), f"{top * step // 4}{unit}") for step in range(5)]
     legend = [(css_class, name) for css_class, name, _ in series] if len(series) > 1 else []
     return BarChart(title, x_label, y_label, width, height, bars, x_ticks, y_ticks, legend)
 

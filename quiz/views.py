@@ -24,9 +24,16 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     day = user.review_day()
     queue = build_queue(user, day=day)
+    deck_rows = stats.deck_rows(user, day=day, new_quota=queue.new_left)
     context = {
         "queue": queue,
-        "deck_rows": stats.deck_rows(user, day=day, new_quota=queue.new_left),
+        "deck_rows": deck_rows,
+        "deck_totals": {
+            "due": sum(row.due for row in deck_rows),
+            "new": queue.new_left,  # the daily limit applies across decks
+            "learning": sum(row.learning for row in deck_rows),
+            "suspended": sum(row.suspended for row in deck_rows),
+        },
         "today": stats.today_numbers(user, day=day),
         "streak": stats.streak(user, day=day),
     }
@@ -259,6 +266,7 @@ def stats_view(request: HttpRequest) -> HttpResponse:
     easiness = stats.easiness_distribution(user, deck=deck)
     buttons = stats.answer_buttons(user, deck=deck)
     most_lapses, lowest_easiness = stats.hardest_cards(user, deck=deck)
+    retention = stats.retention(user, day=day, deck=deck)
     context = {
         "nav": "stats",
         "deck": deck,
@@ -287,7 +295,21 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             label_every=7,
         ),
         "reviews_rows": [(d, by_kind.get(d, {})) for d in last_30],
-        "retention": stats.retention(user, day=day, deck=deck),
+        "retention": retention,
+        "retention_chart": charts.bar_chart(
+            title="Retention: answers graded 3 or better",
+            x_label="Period",
+            y_label="Passed",
+            labels=[f"Last {row.period_days} days" for row in retention],
+            series=[
+                ("bar-young", "young cards", [row.young_percent or 0 for row in retention]),
+                ("bar-mature", "mature cards", [row.mature_percent or 0 for row in retention]),
+            ],
+            grouped=True,
+            y_max=100,
+            unit="%",
+            height=200,
+        ),
         "interval_chart": _distribution_chart("Intervals of your cards", "Interval", intervals, "bar-interval"),
         "intervals": intervals,
         "easiness_chart": _distribution_chart("Easiness factors of your cards", "Easiness factor (EF)", easiness, "bar-easiness"),

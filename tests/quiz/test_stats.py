@@ -49,6 +49,8 @@ def test_dashboard_numbers_per_deck_and_today(user, user_client, deck_with_cards
     html = user_client.get(reverse("home")).content.decode()
     assert '<dd data-testid="reviewed-today">2</dd>' in html
     assert "<td class=\"num\">2</td>" in html and reverse("review_deck", args=[deck_b.slug]) in html
+    totals = html.split("<tfoot>")[1].split("</tfoot>")[0]
+    assert 'All decks</th><td class="num">0</td><td class="num">2</td><td class="num">1</td><td class="num">1</td>' in totals
 
 
 def test_streak_counts_consecutive_review_days(user, make_card):
@@ -106,8 +108,8 @@ def test_stats_page_shows_every_chart_from_the_users_own_reviews(user, user_clie
     today_count = ReviewLog.objects.filter(user=user, review_day=day).count()
     assert f'data-day="{day:%Y-%m-%d}" data-count="{today_count}"' in html
     assert "heat-today" in html
-    assert html.count("<svg") == 6  # heatmap, forecast, reviews, intervals, EF, buttons
-    for title in ("Forecast: cards due in the next 30 days", "Reviews per day, last 30 days", "Intervals of your cards", "Easiness factors of your cards", "Answer buttons"):
+    assert html.count("<svg") == 7  # heatmap, forecast, reviews, retention, intervals, EF, buttons
+    for title in ("Retention: answers graded 3 or better", "Forecast: cards due in the next 30 days", "Reviews per day, last 30 days", "Intervals of your cards", "Easiness factors of your cards", "Answer buttons"):
         assert f">{title}</title>" in html
     assert "<title>" in html and "Days from today" in html  # tooltips and axis labels
     buttons = dict(stats.answer_buttons(user))
@@ -252,3 +254,17 @@ def test_export_and_stats_are_private(client, user):
     for name in ("export_data", "stats", "delete_account"):
         response = client.get(reverse(name))
         assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_bar_chart_geometry_stacks_and_groups():
+    from quiz.charts import bar_chart
+
+    stacked = bar_chart(title="t", x_label="x", y_label="y", labels=["a", "b"], series=[("s1", "one", [2, 0]), ("s2", "two", [2, 4])])
+    a_one, a_two, b_two = stacked.bars
+    assert a_one.x == a_two.x and a_two.y + a_two.height == a_one.y  # stacked on top
+    assert b_two.height == a_one.height + a_two.height  # 4 = 2 + 2
+    assert a_two.tooltip == "a: 2 two"
+    grouped = bar_chart(title="t", x_label="x", y_label="y", labels=["a"], series=[("s1", "young", [50]), ("s2", "mature", [100])], grouped=True, y_max=100, unit="%")
+    young, mature = grouped.bars
+    assert young.x + young.width == mature.x and mature.height == 2 * young.height
+    assert grouped.y_ticks[-1].text == "100%" and mature.tooltip == "a: 100% mature"
