@@ -9,6 +9,7 @@ Everything is then sanitised with nh3 on an allow-list.
 import html
 import re
 import secrets
+import threading
 
 import markdown
 import nh3
@@ -56,17 +57,28 @@ def render_markdown(source: str) -> str:
         return ""
     token = "mathph" + secrets.token_hex(6)
     text, formulas = _lift_math(source, token)
-    rendered = markdown.markdown(
-        text,
-        extensions=MARKDOWN_EXTENSIONS,
-        extension_configs=MARKDOWN_CONFIG,
-        output_format="html",
-        lazy_ol=False,
-    )
+    rendered = _converter().reset().convert(text)
     rendered = re.sub(
         token + r"(\d+)x", lambda m: formulas[int(m.group(1))], rendered
     )
     return sanitize(rendered).strip()
+
+
+_local = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    # Building a Markdown object with its extensions costs more than most
+    # conversions; one per thread, reset before each use (they are not
+    # thread-safe).
+    if not hasattr(_local, "converter"):
+        _local.converter = markdown.Markdown(
+            extensions=MARKDOWN_EXTENSIONS,
+            extension_configs=MARKDOWN_CONFIG,
+            output_format="html",
+            lazy_ol=False,
+        )
+    return _local.converter
 
 
 def sanitize(fragment: str) -> str:

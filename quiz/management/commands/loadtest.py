@@ -96,6 +96,8 @@ class Command(BaseCommand):
                 self.report(phase)
             self.verify(users, sum(phase.accepted for phase in phases))
         finally:
+            if self.postgres:
+                self.ensure_postgres_running()
             self.drop_throwaway_database()
 
     def throwaway_database(self) -> dict[str, str]:
@@ -202,6 +204,16 @@ class Command(BaseCommand):
             if len(self.worker_pids()) == self.workers and victim not in self.worker_pids():
                 phase.events.append(f"{time.monotonic() - phase.started:5.1f}s gunicorn replaced it")
                 break
+
+    def ensure_postgres_running(self) -> None:
+        """An interrupted restart phase must not leave the server stopped."""
+        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode != 0:
+            version = sorted(os.listdir("/etc/postgresql"))[-1]
+            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], check=False)
+            for _ in range(30):
+                if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode == 0:
+                    return
+                time.sleep(0.5)
 
     async def restart_postgres(self, phase: Phase, seconds: float) -> None:
         await asyncio.sleep(seconds / 4)
