@@ -96,7 +96,6 @@ def _render_review(
         "item": item,
         "flipped": flipped,
         "notice": notice,
-        "review_url": _review_url(deck),
         "flipped_at": int(time.time() * 1000),
     }
     if flipped and item is not None:
