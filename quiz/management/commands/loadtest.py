@@ -195,15 +195,17 @@ class Command(BaseCommand):
         return [int(pid) for pid in result.stdout.split()]
 
     async def kill_worker(self, phase: Phase, seconds: float) -> None:
-        await asyncio.sleep(seconds / 3)
-        victim = random.choice(self.worker_pids())
-        os.kill(victim, signal.SIGKILL)
-        phase.events.append(f"{time.monotonic() - phase.started:5.1f}s SIGKILL worker {victim}")
-        for _ in range(50):
-            await asyncio.sleep(0.2)
-            if len(self.worker_pids()) == self.workers and victim not in self.worker_pids():
-                phase.events.append(f"{time.monotonic() - phase.started:5.1f}s gunicorn replaced it")
-                break
+        # Three kills, so that some land while grades are in flight.
+        for _ in range(3):
+            await asyncio.sleep(seconds / 4)
+            victim = random.choice(self.worker_pids())
+            os.kill(victim, signal.SIGKILL)
+            phase.events.append(f"{time.monotonic() - phase.started:5.1f}s SIGKILL worker {victim}")
+            for _ in range(50):
+                await asyncio.sleep(0.1)
+                if len(self.worker_pids()) == self.workers and victim not in self.worker_pids():
+                    phase.events.append(f"{time.monotonic() - phase.started:5.1f}s gunicorn replaced it")
+                    break
 
     def ensure_postgres_running(self) -> None:
         """An interrupted restart phase must not leave the server stopped."""
