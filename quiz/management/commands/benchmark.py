@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import connection, reset_queries
+from django.db import connection, reset_queries, transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.template import Context, Template
@@ -172,7 +172,8 @@ class Command(BaseCommand):
                 batch_size=5000,
             )
             # As after real answering: the deck's new-card frontier is known.
-            advance_frontier(user=user, card=deck.cards.order_by("position").first(), created=False)
+            with transaction.atomic():
+                advance_frontier(user=user, card=deck.cards.order_by("position").first(), created=False)
 
     # Measurements ----------------------------------------------------------------------------
 
