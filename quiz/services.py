@@ -18,6 +18,9 @@ MAX_ANSWER_MS = 60_000
 class ReviewOutcome:
     recorded: bool
     review_log: ReviewLog | None = None
+    # Not recorded now because this very answer (same card, shown state and
+    # grade) was recorded just before: a retry whose first response was lost.
+    already_recorded: bool = False
 
     @property
     def made_leech(self) -> bool:
@@ -52,7 +55,7 @@ def record_review(
                 return ReviewOutcome(recorded=False)
             progress = CardProgress(user=user, card=card, version=0)
         elif progress.suspended or (progress.version if not progress.is_new else 0) != shown_version:
-            return ReviewOutcome(recorded=False)
+            return ReviewOutcome(recorded=False, already_recorded=_is_repeat(progress, shown_version, grade))
 
         kind = kind_of(progress, day)
         before = progress.state
@@ -106,6 +109,21 @@ def record_review(
         advance_frontier(user=user, card=card, created=created)
         review_log.save(force_insert=True)
     return ReviewOutcome(recorded=True, review_log=review_log)
+
+
+def _is_repeat(progress: CardProgress, shown_version: int, grade: int) -> bool:
+    """Whether the card's latest answer is this same grade, given to the
+    state the client names, with nothing done to the card since."""
+    latest = (
+        ReviewLog.objects.filter(user_id=progress.user_id, card_id=progress.card_id)
+        .order_by("-reviewed_at", "-id")
+        .first()
+    )
+    if latest is None or latest.grade != grade or latest.reviewed_at != progress.last_reviewed_at:
+        return False
+    if shown_version == 0:
+        return latest.kind == ReviewLog.Kind.NEW
+    return progress.version == shown_version + 1
 
 
 def undo_last_review(*, user, now: dt.datetime | None = None) -> Card | None:

@@ -191,9 +191,10 @@ def grade(request: HttpRequest) -> HttpResponse:
     else:
         queue = build_queue(request.user, day=request.user.review_day(), deck=deck)
         response = _render_review(request, deck=deck, queue=queue, item=queue.next, notice=notice)
-    # Tells a client (and the load test) whether this POST was the one that
-    # counted, or a repeat answered with the current card.
-    response["X-Review-Recorded"] = "1" if outcome.recorded else "0"
+    # Tells a client (and the load test) whether this POST counted ("1"), was
+    # a repeat of an answer already counted ("already": a retry whose first
+    # response was lost), or came too late for a card that moved on ("0").
+    response["X-Review-Recorded"] = "1" if outcome.recorded else "already" if outcome.already_recorded else "0"
     return response
 
 

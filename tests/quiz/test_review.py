@@ -458,3 +458,16 @@ def test_the_queue_sql_agrees_with_the_queryset_rules(make_user, make_deck, make
                 assert queue.next.progress.pk == due[0]
             elif expected:
                 assert queue.next.card.pk == expected[0]
+
+
+def test_a_retried_grade_whose_response_was_lost_is_reported_as_already_recorded(user, user_client, deck_with_cards):
+    deck = deck_with_cards(2)
+    first = deck.cards.order_by("position").first()
+    grade_via_http(user_client, first.pk, 4, **HX)  # the response "never arrived"
+    retry = grade_via_http(user_client, first.pk, 4, **HX)
+    assert retry["X-Review-Recorded"] == "already"
+    assert grade_via_http(user_client, first.pk, 5, **HX)["X-Review-Recorded"] == "0"  # another answer
+    progress = CardProgress.objects.get(user=user, card=first)
+    services.record_review(user=user, card=first, grade=5, shown_version=progress.version)
+    assert services.record_review(user=user, card=first, grade=5, shown_version=progress.version).already_recorded
+    assert ReviewLog.objects.filter(card=first).count() == 2
