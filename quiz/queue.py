@@ -62,8 +62,12 @@ SELECT
   (SELECT COUNT(*) FROM (SELECT 1 FROM {progress} p {progress_scope} WHERE {due} LIMIT %(cap)s) due_capped),
   (SELECT p.id FROM {progress} p {progress_scope} WHERE {due} ORDER BY p.due, p.last_reviewed_at, p.id LIMIT 1),
   (SELECT COUNT(*) FROM {progress} p {progress_scope} WHERE {drill}),
-  (SELECT p.id FROM {progress} p {progress_scope} WHERE {drill} ORDER BY p.last_reviewed_at, p.id LIMIT 1)
+  (SELECT p.id FROM {progress} p {progress_scope} WHERE {drill} ORDER BY p.last_reviewed_at, p.id LIMIT 1),
+  (SELECT {frontiers} FROM {deck} d LEFT JOIN {frontier} f ON f.deck_id = d.id AND f.user_id = %(user)s {deck_where})
 """
+# "deck:position:card_id,…": each deck in scope with the user's frontier in
+# it, folded into the same statement to save a round trip.
+FRONTIER_TEXT = "d.id || ':' || COALESCE(f.position, -1) || ':' || COALESCE(f.card_id, -1)"
 ACTIVE = "NOT p.suspended AND (p.buried_until IS NULL OR p.buried_until <= %(day)s)"
 CARD = Card._meta.db_table
 PROGRESS = CardProgress._meta.db_table
@@ -87,7 +91,17 @@ def _queue_sql(deck: Deck | None) -> str:
         progress_scope=f"JOIN {CARD} c ON c.id = p.card_id{deck_filter}" if deck else "",
         due=f"p.user_id = %(user)s AND p.due <= %(day)s AND {ACTIVE}",
         drill=f"p.user_id = %(user)s AND p.drill_on = %(day)s AND {ACTIVE}",
+        deck=Deck._meta.db_table,
+        frontier=NewCardFrontier._meta.db_table,
+        deck_where="WHERE d.id = %(deck)s" if deck is not None else "",
+        frontiers=(
+            f"string_agg({FRONTIER_TEXT}, ',')" if connection.vendor == "postgresql" else f"group_concat({FRONTIER_TEXT}, ',')"
+        ),
     )
+
+
+def _parse_frontiers(text: str | None) -> list[tuple[int, int, int]]:
+    return sorted(tuple(int(part) for part in item.split(":")) for item in (text or "").split(",") if item)
 
 
 FRONTIERS_SQL = f"""
@@ -112,18 +126,21 @@ SELECT * FROM (
 ) AS waiting"""
 
 
-def unseen_cards(user, *, day: dt.date, limit: int, deck: Deck | None = None) -> list[tuple[int, int, int]]:
+def unseen_cards(
+    user, *, day: dt.date, limit: int, deck: Deck | None = None, frontiers: list[tuple[int, int, int]] | None = None
+) -> list[tuple[int, int, int]]:
     """Up to `limit` new cards per deck, as (deck_id, position, card_id), in
     deck order: the same set as Card.objects.new_for, found from each deck's
-    NewCardFrontier instead of from the top of the deck."""
+    NewCardFrontier instead of from the top of the deck. `frontiers`, as
+    (deck_id, position, card_id) with -1 for none, saves looking them up."""
     if limit <= 0:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(FRONTIERS_SQL + (" WHERE d.id = %s" if deck else "") + " ORDER BY d.id", [user.pk, *([deck.pk] if deck else [])])
-        frontiers = cursor.fetchall()
+    if frontiers is None:
+        with connection.cursor() as cursor:
+            cursor.execute(FRONTIERS_SQL + (" WHERE d.id = %s" if deck else "") + " ORDER BY d.id", [user.pk, *([deck.pk] if deck else [])])
+            frontiers = [(deck_id, position if position is not None else -1, card_id if card_id is not None else -1) for deck_id, position, card_id in cursor.fetchall()]
     parts, params = [], []
     for n, (deck_id, position, card_id) in enumerate(frontiers):
-        position, card_id = (-1, -1) if position is None else (position, card_id)
         parts.append(UNSEEN_FROM_SQL.format(n=n))
         params += [deck_id, position, position, card_id, user.pk, limit]
     parts.append(WAITING_SQL.format(deck_filter="AND c.deck_id = %s" if deck else ""))
@@ -138,12 +155,12 @@ def build_queue(user, *, day: dt.date, deck: Deck | None = None) -> Queue:
     params = {"user": user.pk, "day": day, "deck": deck.pk if deck else None, "cap": user.max_reviews_per_day}
     with connection.cursor() as cursor:
         cursor.execute(_queue_sql(deck), params)
-        (done_new, done_review, done_in_scope, due, next_due, drill, next_drill) = cursor.fetchone()
+        (done_new, done_review, done_in_scope, due, next_due, drill, next_drill, frontiers) = cursor.fetchone()
 
     review_cap = max(0, user.max_reviews_per_day - done_new - done_review)
     due_left = min(due, review_cap)
     new_quota = min(max(0, user.new_cards_per_day - done_new), review_cap - due_left)
-    unseen = unseen_cards(user, day=day, limit=new_quota, deck=deck)[:new_quota]
+    unseen = unseen_cards(user, day=day, limit=new_quota, deck=deck, frontiers=_parse_frontiers(frontiers))[:new_quota]
     new_left = len(unseen)
 
     item: QueueItem | None = None

@@ -104,9 +104,9 @@ def record_review(
                     progress.save(force_insert=True)
             except IntegrityError:
                 return ReviewOutcome(recorded=False)
+            advance_frontier(user=user, card=card)
         else:
             progress.save()
-        advance_frontier(user=user, card=card, created=created)
         review_log.save(force_insert=True)
     return ReviewOutcome(recorded=True, review_log=review_log)
 
@@ -227,6 +227,10 @@ def import_progress(*, user, data: dict, replace: bool = False) -> tuple[int, in
             ),
             batch_size=2000,
         )
+        # Place each deck's new-card frontier once, here, rather than leave
+        # every later request to scan the restored cards.
+        for deck_id in sorted({card.deck_id for card in cards.values()}):
+            place_frontier(user=user, deck_id=deck_id)
     return len(data["progress"]), len(data["review_log"])
 
 
@@ -254,26 +258,34 @@ def _fields(model, row: dict, names: tuple[str, ...]) -> dict:
     return {name: model._meta.get_field(name).to_python(row[name]) for name in names}
 
 
-def advance_frontier(*, user, card: Card, created: bool = True) -> None:
-    """Keep the user's new-card frontier in `card`'s deck right after an answer.
-
-    A card that just got its first progress row moves the frontier past it
-    and past every following card that already has one; each card is passed
-    at most once per user, so this is O(1) per card over time. A deck with no
-    frontier yet (first answer, or after a reset or restore) gets one.
-    """
+def advance_frontier(*, user, card: Card) -> None:
+    """`card` just got the user's first progress row: move the deck's
+    new-card frontier past it and past every following card that already has
+    one. Each card is passed at most once per user, so this is O(1) per card
+    over time. A deck with no frontier yet (first answer, or after a reset)
+    gets one."""
     frontier = NewCardFrontier.objects.select_for_update().filter(user=user, deck_id=card.deck_id).first()
-    if frontier is not None and not (created and (frontier.position, frontier.card_id) == (card.position, card.pk)):
-        return  # an older card, or one answered out of order: it still holds
-    start = (frontier.position, frontier.card_id) if frontier else (-1, -1)
-    position, card_id = first_unseen_from(user, card.deck_id, *start) or (NewCardFrontier.END, NewCardFrontier.END)
+    if frontier is not None and (frontier.position, frontier.card_id) != (card.position, card.pk):
+        return  # answered out of order: the frontier still holds
+    _place_frontier(user, card.deck_id, frontier)
+
+
+def place_frontier(*, user, deck_id: int) -> None:
+    """Find the frontier from the top of the deck: once, for progress that
+    arrived without answers (a restored export)."""
+    _place_frontier(user, deck_id, NewCardFrontier.objects.select_for_update().filter(user=user, deck_id=deck_id).first(), from_top=True)
+
+
+def _place_frontier(user, deck_id: int, frontier: NewCardFrontier | None, from_top: bool = False) -> None:
+    start = (frontier.position, frontier.card_id) if frontier and not from_top else (-1, -1)
+    position, card_id = first_unseen_from(user, deck_id, *start) or (NewCardFrontier.END, NewCardFrontier.END)
     if frontier is not None:
         frontier.position, frontier.card_id = position, card_id
         frontier.save(update_fields=["position", "card_id"])
         return
     try:
         with transaction.atomic():
-            NewCardFrontier.objects.create(user=user, deck_id=card.deck_id, position=position, card_id=card_id)
+            NewCardFrontier.objects.create(user=user, deck_id=deck_id, position=position, card_id=card_id)
     except IntegrityError:
         pass  # a concurrent answer in the same deck placed it; either is right
 

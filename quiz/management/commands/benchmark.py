@@ -32,7 +32,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from quiz.models import Card, CardProgress, Deck, ReviewLog
 from quiz.queue import build_queue
-from quiz.services import advance_frontier
+from quiz.services import place_frontier
 
 ANSWER_MARKDOWN = (
     "A paragraph of explanation with **bold** words and `inline code`.\n\n"
@@ -173,7 +173,7 @@ class Command(BaseCommand):
             )
             # As after real answering: the deck's new-card frontier is known.
             with transaction.atomic():
-                advance_frontier(user=user, card=deck.cards.order_by("position").first(), created=False)
+                place_frontier(user=user, deck_id=deck.pk)
 
     # Measurements ----------------------------------------------------------------------------
 
