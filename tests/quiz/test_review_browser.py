@@ -79,3 +79,18 @@ def test_review_typesets_math_after_an_htmx_flip(page, seed_deck):
     page.get_by_role("button", name="Show answer").click()
     expect(page.locator(".card-answer .math-display .katex-display").first).to_be_visible()
     assert page.evaluate("window.__sameDocument") is True
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_review_fits_a_phone_in_both_themes(page, seed_deck, color_scheme):
+    sign_up(page, f"phone{color_scheme}")
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.emulate_media(color_scheme=color_scheme)
+    page.goto(f"/review/?card={seed_deck.cards.get(position=8).pk}")
+    page.get_by_role("button", name="Show answer").click()
+    expect(page.locator(".grade-buttons")).to_be_visible()
+    # Nothing wider than the screen: long code scrolls inside its own box.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == "rgb(17, 22, 28)") == (color_scheme == "dark")
+    page.screenshot(path=f"test-artifacts/review-phone-{color_scheme}.png")
