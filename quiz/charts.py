@@ -109,7 +109,7 @@ def bar_chart(
     bar_width = group_width / len(series) if grouped else group_width
     bars: list[Bar] = []
     tooltip_labels = tooltip_labels or labels
-    for index, label in enumerate(labels):
+    for index in range(len(labels)):
         base = PLOT_TOP + plot_height
         for number, (css_class, name, values) in enumerate(series):
             value = values[index]
