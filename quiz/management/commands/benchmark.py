@@ -174,6 +174,14 @@ class Command(BaseCommand):
             # As after real answering: the deck's new-card frontier is known.
             with transaction.atomic():
                 place_frontier(user=user, deck_id=deck.pk)
+        self.analyze()
+
+    @staticmethod
+    def analyze() -> None:
+        # Fresh planner statistics, as autovacuum would keep them in
+        # production; without them PostgreSQL plans for empty tables.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
     # Measurements ----------------------------------------------------------------------------
 
@@ -251,6 +259,7 @@ class Command(BaseCommand):
             ),
             batch_size=5000,
         )
+        self.analyze()
         client = Client()
         client.force_login(user)
         client.get("/stats/")
