@@ -111,7 +111,7 @@ LEFT JOIN {NewCardFrontier._meta.db_table} f ON f.deck_id = d.id AND f.user_id =
 UNSEEN_FROM_SQL = f"""
 SELECT * FROM (
   SELECT c.deck_id, c.position, c.id FROM {CARD} c
-  WHERE c.deck_id = %s AND (c.position > %s OR (c.position = %s AND c.id >= %s))
+  WHERE c.deck_id = %s AND c.position >= %s AND (c.position > %s OR c.id >= %s)
     AND NOT EXISTS (SELECT 1 FROM {PROGRESS} p WHERE p.card_id = c.id AND p.user_id = %s)
   ORDER BY c.position, c.id LIMIT %s
 ) AS unseen_{{n}}"""

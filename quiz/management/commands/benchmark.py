@@ -171,10 +171,11 @@ class Command(BaseCommand):
                 ),
                 batch_size=5000,
             )
+        self.analyze()
+        for user in users:
             # As after real answering: the deck's new-card frontier is known.
             with transaction.atomic():
                 place_frontier(user=user, deck_id=deck.pk)
-        self.analyze()
 
     @staticmethod
     def analyze() -> None:
