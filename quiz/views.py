@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -103,12 +102,7 @@ def _render_review(
     if item is None and queue is not None:
         context["summary"] = stats.today_numbers(request.user, day=queue.day, deck=deck)
         context["next_due"] = stats.next_due(request.user, day=queue.day, deck=deck)
-    if not request.htmx:
-        return render(request, "quiz/review.html", context)
-    html = render_to_string("quiz/review.html#card", context, request=request)
-    if queue is not None:
-        html += render_to_string("quiz/review.html#progress", {**context, "oob": True}, request=request)
-    return HttpResponse(html)
+    return render(request, "quiz/_review-swap.html" if request.htmx else "quiz/review.html", context)
 
 
 def _grade_choices(user, item: QueueItem) -> list[dict]:
