@@ -182,6 +182,11 @@ class CardProgress(models.Model):
         return self.due is None
 
     @property
+    def shown_version(self) -> int:
+        """The version a grade must name: 0 while the card was never answered."""
+        return 0 if self.is_new else self.version
+
+    @property
     def state(self) -> scheduling.State:
         if self.is_new:
             return scheduling.initial_state()

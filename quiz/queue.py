@@ -27,9 +27,7 @@ class QueueItem:
     @property
     def shown_version(self) -> int:
         """The version a grade must name: 0 for a card never answered."""
-        if self.progress is None or self.progress.is_new:
-            return 0
-        return self.progress.version
+        return self.progress.shown_version if self.progress else 0
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,7 @@ def _parse_frontiers(text: str | None) -> list[tuple[int, int, int]]:
 
 
 FRONTIERS_SQL = f"""
-SELECT d.id, f.position, f.card_id FROM {Deck._meta.db_table} d
+SELECT d.id, COALESCE(f.position, -1), COALESCE(f.card_id, -1) FROM {Deck._meta.db_table} d
 LEFT JOIN {NewCardFrontier._meta.db_table} f ON f.deck_id = d.id AND f.user_id = %s"""
 # Cards of one deck, from a frontier on, that the user has no progress row for.
 UNSEEN_FROM_SQL = f"""
@@ -138,7 +136,7 @@ def unseen_cards(
     if frontiers is None:
         with connection.cursor() as cursor:
             cursor.execute(FRONTIERS_SQL + (" WHERE d.id = %s" if deck else "") + " ORDER BY d.id", [user.pk, *([deck.pk] if deck else [])])
-            frontiers = [(deck_id, position if position is not None else -1, card_id if card_id is not None else -1) for deck_id, position, card_id in cursor.fetchall()]
+            frontiers = cursor.fetchall()
     parts, params = [], []
     for n, (deck_id, position, card_id) in enumerate(frontiers):
         parts.append(UNSEEN_FROM_SQL.format(n=n))

@@ -54,7 +54,7 @@ def record_review(
             if shown_version != 0:
                 return ReviewOutcome(recorded=False)
             progress = CardProgress(user=user, card=card, version=0)
-        elif progress.suspended or (progress.version if not progress.is_new else 0) != shown_version:
+        elif progress.suspended or progress.shown_version != shown_version:
             return ReviewOutcome(recorded=False, already_recorded=_is_repeat(progress, shown_version, grade))
 
         kind = kind_of(progress, day)

@@ -437,7 +437,7 @@ def test_the_queue_sql_agrees_with_the_queryset_rules(make_user, make_deck, make
         card = rng.choice(cards)
         if action < 0.5:
             progress = CardProgress.objects.filter(user=user, card=card).first()
-            version = progress.version if progress and not progress.is_new else 0
+            version = progress.shown_version if progress else 0
             services.record_review(user=user, card=card, grade=rng.choice([1, 4, 5]), shown_version=version)
         elif action < 0.6:
             services.hide_card(user=user, card=card, action=rng.choice(["bury", "suspend", "unsuspend"]))

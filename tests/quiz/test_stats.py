@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def review(user, card, grade, at=None):
     progress = CardProgress.objects.filter(user=user, card=card).first()
-    version = progress.version if progress and not progress.is_new else 0
+    version = progress.shown_version if progress else 0
     return services.record_review(user=user, card=card, grade=grade, shown_version=version, answer_ms=4000, now=at)
 
 
