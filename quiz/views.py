@@ -4,7 +4,7 @@ import time
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -164,18 +164,20 @@ def grade(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
     deck = _scope(form.cleaned_data["deck"])
-    card = get_object_or_404(Card, pk=form.cleaned_data["card"])
-    outcome = services.record_review(
-        user=request.user,
-        card=card,
-        grade=form.cleaned_data["grade"],
-        shown_version=form.cleaned_data["version"],
-        answer_ms=form.answer_ms(),
-    )
+    try:
+        outcome = services.record_review(
+            user=request.user,
+            card_id=form.cleaned_data["card"],
+            grade=form.cleaned_data["grade"],
+            shown_version=form.cleaned_data["version"],
+            answer_ms=form.answer_ms(),
+        )
+    except Card.DoesNotExist:
+        raise Http404("No such card.") from None
     notice = ""
     if outcome.made_leech:
         notice = (
-            f"“{card}” is a leech: you have forgotten it {outcome.review_log.lapses_before + 1} "
+            f"“{outcome.review_log.card}” is a leech: you have forgotten it {outcome.review_log.lapses_before + 1} "
             "times, so it is suspended. Rewrite it or unsuspend it from its card page."
         )
     if not request.htmx:

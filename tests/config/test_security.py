@@ -111,7 +111,7 @@ def test_every_url_has_a_decided_policy():
 def matrix_data(make_user, seed_deck):
     owner = make_user()
     card = seed_deck.cards.get(position=1)
-    services.record_review(user=owner, card=card, grade=4, shown_version=0)
+    services.record_review(user=owner, card_id=card.pk, grade=4, shown_version=0)
     return owner, card, seed_deck
 
 

@@ -45,8 +45,8 @@ def test_an_edited_file_updates_in_place_adds_and_reports_removed(tmp_path, user
     import_qa(path)
     one = Card.objects.get(question="one?")
     two = Card.objects.get(question="two?")
-    services.record_review(user=user, card=one, grade=4, shown_version=0)
-    services.record_review(user=user, card=two, grade=5, shown_version=0)
+    services.record_review(user=user, card_id=one.pk, grade=4, shown_version=0)
+    services.record_review(user=user, card_id=two.pk, grade=5, shown_version=0)
     progress_before = CardProgress.objects.get(user=user, card=one)
 
     path.write_text("# Deck\nQ: one?\nfirst, now better\n\nQ: four?\nfourth\n\nQ: three?\nthird\n")

@@ -47,9 +47,9 @@ def test_due_reviews_come_first_oldest_first_then_new_in_deck_order(user, deck_w
     queue = build_queue(user, day=day)
     assert queue.next.card == cards[4] and queue.next.kind == "review"
     assert (queue.due_left, queue.new_left, queue.left) == (2, 3, 5)
-    services.record_review(user=user, card=cards[4], grade=5, shown_version=1)
+    services.record_review(user=user, card_id=cards[4].pk, grade=5, shown_version=1)
     assert build_queue(user, day=day).next.card == cards[3]
-    services.record_review(user=user, card=cards[3], grade=5, shown_version=1)
+    services.record_review(user=user, card_id=cards[3].pk, grade=5, shown_version=1)
     queue = build_queue(user, day=day)
     assert queue.next.card == cards[0] and queue.next.kind == "new"
 
@@ -60,10 +60,10 @@ def test_new_card_limit_counts_what_was_done_today(make_user, deck_with_cards):
     day = today(user)
     assert build_queue(user, day=day).new_left == 2
     first = build_queue(user, day=day).next.card
-    services.record_review(user=user, card=first, grade=5, shown_version=0)
+    services.record_review(user=user, card_id=first.pk, grade=5, shown_version=0)
     queue = build_queue(user, day=day)
     assert (queue.new_left, queue.done_today) == (1, 1)
-    services.record_review(user=user, card=queue.next.card, grade=5, shown_version=0)
+    services.record_review(user=user, card_id=queue.next.card.pk, grade=5, shown_version=0)
     assert build_queue(user, day=day).left == 0
     assert deck.cards.count() == 5
 
@@ -106,19 +106,19 @@ def test_scope_to_one_deck(user, deck_with_cards):
 def test_grades_below_4_come_back_today_without_changing_the_schedule(user, make_card):
     card = make_card()
     day = today(user)
-    services.record_review(user=user, card=card, grade=3, shown_version=0)
+    services.record_review(user=user, card_id=card.pk, grade=3, shown_version=0)
     progress = CardProgress.objects.get(user=user, card=card)
     scheduled = (progress.easiness, progress.repetitions, progress.interval, progress.due)
     assert scheduled == (Decimal("2.36"), 1, 1, day + dt.timedelta(days=1))
     queue = build_queue(user, day=day)
     assert queue.next.card == card and queue.next.kind == "drill" and queue.drill_left == 1
 
-    services.record_review(user=user, card=card, grade=2, shown_version=progress.version)
+    services.record_review(user=user, card_id=card.pk, grade=2, shown_version=progress.version)
     progress.refresh_from_db()
     assert (progress.easiness, progress.repetitions, progress.interval, progress.due) == scheduled
     assert build_queue(user, day=day).drill_left == 1
 
-    services.record_review(user=user, card=card, grade=4, shown_version=progress.version)
+    services.record_review(user=user, card_id=card.pk, grade=4, shown_version=progress.version)
     progress.refresh_from_db()
     assert (progress.easiness, progress.repetitions, progress.interval, progress.due) == scheduled
     assert build_queue(user, day=day).left == 0
@@ -131,7 +131,7 @@ def test_grades_below_4_come_back_today_without_changing_the_schedule(user, make
 
 def test_review_log_records_states_before_and_after(user, make_card):
     card = make_card()
-    outcome = services.record_review(user=user, card=card, grade=5, shown_version=0, answer_ms=91_000)
+    outcome = services.record_review(user=user, card_id=card.pk, grade=5, shown_version=0, answer_ms=91_000)
     log = outcome.review_log
     assert (log.kind, log.grade, log.answer_ms) == ("new", 5, 60_000)  # capped at 60 s
     assert (log.easiness_before, log.repetitions_before, log.interval_before, log.due_before) == (
@@ -157,14 +157,14 @@ def test_review_day_follows_the_rollover_hour(make_user, make_card):
     user = make_user(time_zone="Europe/Berlin", day_starts_at=4)
     card = make_card()
     two_am = dt.datetime(2026, 6, 2, 2, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
-    log = services.record_review(user=user, card=card, grade=4, shown_version=0, now=two_am).review_log
+    log = services.record_review(user=user, card_id=card.pk, grade=4, shown_version=0, now=two_am).review_log
     assert log.review_day == dt.date(2026, 6, 1)
     assert log.due_after == dt.date(2026, 6, 2)  # so it is due again at 04:00 the same night
 
 
 def test_grades_are_per_user(user, other_user, make_card):
     card = make_card()
-    services.record_review(user=user, card=card, grade=5, shown_version=0)
+    services.record_review(user=user, card_id=card.pk, grade=5, shown_version=0)
     assert not CardProgress.objects.filter(user=other_user).exists()
     assert build_queue(other_user, day=today(other_user)).new_left == 1
     assert services.undo_last_review(user=other_user) is None
@@ -180,8 +180,8 @@ def test_undo_restores_the_exact_state_repeatedly_back_to_the_start(user, deck_w
     day = today(user)
     CardProgress.objects.create(user=user, card=a, due=day, interval=6, repetitions=2, easiness=Decimal("2.20"), version=3)
     snapshot = CardProgress.objects.filter(user=user, card=a).values().get()
-    services.record_review(user=user, card=a, grade=1, shown_version=3)
-    services.record_review(user=user, card=b, grade=5, shown_version=0)
+    services.record_review(user=user, card_id=a.pk, grade=1, shown_version=3)
+    services.record_review(user=user, card_id=b.pk, grade=5, shown_version=0)
 
     assert services.undo_last_review(user=user) == b
     assert not CardProgress.objects.filter(user=user, card=b).exists()
@@ -196,7 +196,7 @@ def test_undo_of_a_leech_unsuspends_it(user, make_card):
     card = make_card()
     day = today(user)
     CardProgress.objects.create(user=user, card=card, due=day, interval=3, repetitions=2, lapses=LEECH_LAPSES - 1, version=2)
-    services.record_review(user=user, card=card, grade=0, shown_version=2)
+    services.record_review(user=user, card_id=card.pk, grade=0, shown_version=2)
     services.undo_last_review(user=user)
     progress = CardProgress.objects.get(user=user, card=card)
     assert (progress.suspended, progress.lapses) == (False, LEECH_LAPSES - 1)
@@ -217,7 +217,7 @@ def test_flip_shows_the_answer_and_grade_buttons_with_intervals(user_client, mak
 
 def test_second_review_buttons_show_six_days(user, user_client, make_card):
     card = make_card()
-    services.record_review(user=user, card=card, grade=4, shown_version=0)
+    services.record_review(user=user, card_id=card.pk, grade=4, shown_version=0)
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=1)):
         html = user_client.get(reverse("review_flip", args=[card.pk]), **HX).content.decode()
     assert "4 · Good · 6d" in html and "1 · Wrong · 1d" in html
@@ -368,7 +368,7 @@ def test_home_page_counts_cards_due_today(user, user_client, deck_with_cards):
     deck = deck_with_cards(30)
     html = user_client.get(reverse("home")).content.decode()
     assert '<strong data-testid="due-today">20</strong> cards due today' in html  # new-card limit
-    services.record_review(user=user, card=deck.cards.first(), grade=2, shown_version=0)
+    services.record_review(user=user, card_id=deck.cards.first().pk, grade=2, shown_version=0)
     html = user_client.get(reverse("home")).content.decode()
     assert '<strong data-testid="due-today">20</strong>' in html  # 19 new + 1 to repeat
 
@@ -438,7 +438,7 @@ def test_the_queue_sql_agrees_with_the_queryset_rules(make_user, make_deck, make
         if action < 0.5:
             progress = CardProgress.objects.filter(user=user, card=card).first()
             version = progress.shown_version if progress else 0
-            services.record_review(user=user, card=card, grade=rng.choice([1, 4, 5]), shown_version=version)
+            services.record_review(user=user, card_id=card.pk, grade=rng.choice([1, 4, 5]), shown_version=version)
         elif action < 0.6:
             services.hide_card(user=user, card=card, action=rng.choice(["bury", "suspend", "unsuspend"]))
         elif action < 0.75:
@@ -468,8 +468,8 @@ def test_a_retried_grade_whose_response_was_lost_is_reported_as_already_recorded
     assert retry["X-Review-Recorded"] == "already"
     assert grade_via_http(user_client, first.pk, 5, **HX)["X-Review-Recorded"] == "0"  # another answer
     progress = CardProgress.objects.get(user=user, card=first)
-    services.record_review(user=user, card=first, grade=5, shown_version=progress.version)
-    assert services.record_review(user=user, card=first, grade=5, shown_version=progress.version).already_recorded
+    services.record_review(user=user, card_id=first.pk, grade=5, shown_version=progress.version)
+    assert services.record_review(user=user, card_id=first.pk, grade=5, shown_version=progress.version).already_recorded
     assert ReviewLog.objects.filter(card=first).count() == 2
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def review(user, card, grade, at=None):
     progress = CardProgress.objects.filter(user=user, card=card).first()
     version = progress.shown_version if progress else 0
-    return services.record_review(user=user, card=card, grade=grade, shown_version=version, answer_ms=4000, now=at)
+    return services.record_review(user=user, card_id=card.pk, grade=grade, shown_version=version, answer_ms=4000, now=at)
 
 
 def make_logs(user, cards, days, start):
