@@ -143,16 +143,19 @@ def review(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         # After an undo without JavaScript: show the card that came back.
         if not card_id.isdigit():
             return HttpResponseBadRequest("card must be a card id", content_type="text/plain")
-        item = queue_item_for(request.user, get_object_or_404(Card, pk=card_id), day)
+        item = queue_item_for(request.user, int(card_id), day)
+        if item is None:
+            raise Http404("No such card.")
     return _render_review(request, deck=deck, queue=queue, item=item)
 
 
 @require_safe
 def flip(request: HttpRequest, card_id: int) -> HttpResponse:
     deck = _scope(request.GET.get("deck"))
-    card = get_object_or_404(Card.objects.select_related("deck"), pk=card_id)
     day = request.user.review_day()
-    item = queue_item_for(request.user, card, day)
+    item = queue_item_for(request.user, card_id, day)
+    if item is None:
+        raise Http404("No such card.")
     # An htmx flip only swaps the card: the progress bar has not moved.
     queue = None if request.htmx else build_queue(request.user, day=day, deck=deck)
     return _render_review(request, deck=deck, queue=queue, item=item, flipped=True)
@@ -205,7 +208,7 @@ def undo(request: HttpRequest) -> HttpResponse:
         return redirect(f"{_review_url(deck)}?card={card.pk}")
     day = request.user.review_day()
     queue = build_queue(request.user, day=day, deck=deck)
-    item = queue_item_for(request.user, card, day) if card else queue.next
+    item = queue_item_for(request.user, card.pk, day) if card else queue.next
     notice = "Undone: this card is back as it was." if card else "Nothing to undo today."
     return _render_review(request, deck=deck, queue=queue, item=item, notice=notice)
 

@@ -305,6 +305,9 @@ def test_unknown_card_gets_404(user_client):
     assert grade_via_http(user_client, 999999, 4).status_code == 404
     assert user_client.get(reverse("review_flip", args=[999999])).status_code == 404
     assert user_client.get("/review/no-such-deck/").status_code == 404
+    too_big = 10**20  # past any integer column: still "no such card", not an error
+    assert user_client.get(reverse("review_flip", args=[too_big])).status_code == 404
+    assert user_client.get(reverse("review") + f"?card={too_big}").status_code == 404
 
 
 def test_grade_without_csrf_token_is_403(user, make_card):
@@ -496,3 +499,28 @@ def test_the_queue_reads_indexes_not_whole_tables_once_statistics_exist(user, de
         plans += [row[-1] for row in cursor.fetchall()]
     full_scans = [step for step in plans if re.match(r"SCAN (p|c|l)\b", step)]
     assert full_scans == [], plans
+
+
+def test_the_review_page_loads_a_card_and_its_state_exactly_as_the_orm_does(user, other_user, make_card):
+    from quiz.queue import queue_item_for
+
+    def fields(instance) -> dict:
+        return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
+
+    seen, unseen = make_card(answer="```python\nx = 1\n```"), make_card()
+    with time_machine.travel(NOON):
+        services.record_review(user=user, card_id=seen.pk, grade=2, shown_version=0, answer_ms=1234)
+        services.hide_card(user=user, card=seen, action="bury")
+        services.record_review(user=other_user, card_id=unseen.pk, grade=5, shown_version=0)
+        item = queue_item_for(user, seen.pk, user.review_day())
+        untouched = queue_item_for(user, unseen.pk, user.review_day())
+
+    expected = CardProgress.objects.select_related("card__deck").get(user=user, card=seen)
+    assert fields(item.progress) == fields(expected)
+    assert fields(item.card) == fields(expected.card)
+    assert fields(item.card.deck) == fields(expected.card.deck)
+    assert isinstance(item.progress.easiness, Decimal) and item.progress.last_reviewed_at.tzinfo is not None
+    assert item.progress.card is item.card and item.kind == "drill"  # failed today: once more
+    # Another user's answer is not this user's state.
+    assert untouched.progress is None and untouched.kind == "new" and untouched.shown_version == 0
+    assert queue_item_for(user, 10**20, user.review_day()) is None
