@@ -168,8 +168,9 @@ class CardProgress(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "card"], name="progress_user_card")]
         indexes = [
-            # "Due for user on day D", oldest first, read in index order.
-            models.Index(fields=["user", "due", "last_reviewed_at"], name="progress_user_due"),
+            # "Due for user on day D", oldest first, read in index order; the id
+            # breaks ties, or PostgreSQL sorts every card due on the same day.
+            models.Index(fields=["user", "due", "last_reviewed_at", "id"], name="progress_user_due"),
             # Partial: almost every row has no drill owed, and with them in the
             # index SQLite's statistics rate it too unselective and scan.
             models.Index(fields=["user", "drill_on"], name="progress_user_drill", condition=Q(drill_on__isnull=False)),

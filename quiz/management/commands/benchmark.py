@@ -159,18 +159,18 @@ class Command(BaseCommand):
         """Every user has answered every card; about a tenth are due today."""
         rng = random.Random(7)
         card_ids = list(deck.cards.values_list("id", flat=True))
-        for user in users:
-            CardProgress.objects.bulk_create(
-                (
-                    CardProgress(
-                        user=user, card_id=card_id, easiness=Decimal("2.50"), repetitions=3, interval=15,
-                        due=day - dt.timedelta(days=rng.randint(0, 5)) if rng.random() < 0.1 else day + dt.timedelta(days=rng.randint(1, 60)),
-                        version=3,
-                    )
-                    for card_id in card_ids
-                ),
-                batch_size=5000,
+        noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+
+        def answered(user: User, card_id: int) -> CardProgress:
+            due = day - dt.timedelta(days=rng.randint(0, 5)) if rng.random() < 0.1 else day + dt.timedelta(days=rng.randint(1, 60))
+            last_review = noon - dt.timedelta(days=rng.randint(1, 60), seconds=rng.randint(0, 36_000))
+            return CardProgress(
+                user=user, card_id=card_id, easiness=Decimal("2.50"), repetitions=3, interval=15, due=due,
+                last_reviewed_at=last_review, version=3,
             )
+
+        for user in users:
+            CardProgress.objects.bulk_create((answered(user, card_id) for card_id in card_ids), batch_size=5000)
         self.analyze()
         for user in users:
             # As after real answering: the deck's new-card frontier is known.
