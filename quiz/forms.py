@@ -4,9 +4,12 @@ from django import forms
 
 from quiz.services import MAX_ANSWER_MS
 
+# Card ids are 64-bit: a bigger number is refused here, not by the database.
+CARD_ID = {"min_value": 1, "max_value": 2**63 - 1}
+
 
 class GradeForm(forms.Form):
-    card = forms.IntegerField(min_value=1)
+    card = forms.IntegerField(**CARD_ID)
     version = forms.IntegerField(min_value=0)
     grade = forms.IntegerField(min_value=0, max_value=5)
     deck = forms.SlugField(required=False, max_length=200)
@@ -21,7 +24,7 @@ class GradeForm(forms.Form):
 
 
 class HideForm(forms.Form):
-    card = forms.IntegerField(min_value=1)
+    card = forms.IntegerField(**CARD_ID)
     action = forms.ChoiceField(choices=[("bury", "Bury"), ("suspend", "Suspend"), ("unsuspend", "Unsuspend")])
     deck = forms.SlugField(required=False, max_length=200)
     next = forms.CharField(required=False, max_length=500)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from quiz.models import Card, CardProgress, Deck, NewCardFrontier, ReviewLog
+from quiz.rows import Columns, instances
 
 
 @dataclass(frozen=True)
@@ -172,39 +173,7 @@ def build_queue(user, *, day: dt.date, deck: Deck | None = None) -> Queue:
     )
 
 
-class _Columns:
-    """One model's columns in a hand-written SELECT, turned back into a model
-    instance with the ORM's own value converters (SQLite returns dates as
-    text, for one): what select_related does, without compiling a query."""
-
-    def __init__(self, model, alias: str) -> None:
-        self.model = model
-        self.fields = model._meta.concrete_fields
-        self.sql = ", ".join(f"{alias}.{connection.ops.quote_name(field.column)}" for field in self.fields)
-        self.names = [field.attname for field in self.fields]
-        self._converters = None
-
-    def converters(self) -> list[tuple[int, list, object]]:
-        if self._converters is None:
-            self._converters = []
-            for index, field in enumerate(self.fields):
-                column = field.get_col(self.model._meta.db_table)
-                found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-                if found:
-                    self._converters.append((index, found, column))
-        return self._converters
-
-    def instance(self, values: tuple):
-        if values[0] is None:  # the outer-joined row is absent
-            return None
-        values = list(values)
-        for index, converters, column in self.converters():
-            for converter in converters:
-                values[index] = converter(values[index], column, connection)
-        return self.model.from_db(connection.alias, self.names, values)
-
-
-_CARD, _DECK, _PROGRESS = _Columns(Card, "c"), _Columns(Deck, "d"), _Columns(CardProgress, "p")
+_CARD, _DECK, _PROGRESS = Columns(Card, "c"), Columns(Deck, "d"), Columns(CardProgress, "p")
 ITEM_SQL = f"""
 SELECT {_CARD.sql}, {_DECK.sql}, {_PROGRESS.sql} FROM {CARD} c
 JOIN {Deck._meta.db_table} d ON d.id = c.deck_id
@@ -224,11 +193,8 @@ def queue_item_for(user, card_id: int, day: dt.date) -> QueueItem | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    card_end = len(_CARD.fields)
-    deck_end = card_end + len(_DECK.fields)
-    card = _CARD.instance(row[:card_end])
-    card.deck = _DECK.instance(row[card_end:deck_end])
-    progress = _PROGRESS.instance(row[deck_end:])
+    card, deck, progress = instances(row, _CARD, _DECK, _PROGRESS)
+    card.deck = deck
     if progress is not None:
         progress.card = card
     return QueueItem(card, progress, kind_of(progress, day))

@@ -3,13 +3,14 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from quiz import export, scheduling
 from quiz.models import LEECH_LAPSES, Card, CardProgress, NewCardFrontier, ReviewLog
 from quiz.queue import first_unseen_from, kind_of
+from quiz.rows import Columns, instances
 
 MAX_ANSWER_MS = 60_000
 
@@ -49,14 +50,7 @@ def record_review(
     day = user.review_day(now)
     answer_ms = max(0, min(int(answer_ms), MAX_ANSWER_MS))
     with transaction.atomic():
-        # The card comes with the lock (only the progress row is locked), so
-        # a review takes one round trip where most grades need two.
-        progress = (
-            CardProgress.objects.select_for_update(of=("self",))
-            .select_related("card")
-            .filter(user=user, card_id=card_id)
-            .first()
-        )
+        progress = _lock_progress(user, card_id)
         created = progress is None
         if created:
             card = Card.objects.get(pk=card_id)
@@ -119,6 +113,28 @@ def record_review(
             progress.save()
         review_log.save(force_insert=True)
     return ReviewOutcome(recorded=True, review_log=review_log)
+
+
+_PROGRESS, _CARD = Columns(CardProgress, "p"), Columns(Card, "c")
+LOCK_PROGRESS_SQL = f"""
+SELECT {_PROGRESS.sql}, {_CARD.sql} FROM {CardProgress._meta.db_table} p
+JOIN {Card._meta.db_table} c ON c.id = p.card_id
+WHERE p.user_id = %s AND p.card_id = %s"""
+
+
+def _lock_progress(user, card_id: int) -> CardProgress | None:
+    """The user's progress row for the card, locked until the transaction
+    ends, with its card: one statement on every answer (see quiz/rows.py).
+    Only the progress row is locked, so staff editing the card never wait."""
+    sql = LOCK_PROGRESS_SQL + (" FOR UPDATE OF p" if connection.features.has_select_for_update_of else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, card_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    progress, card = instances(row, _PROGRESS, _CARD)
+    progress.card = card
+    return progress
 
 
 def _is_repeat(progress: CardProgress, shown_version: int, grade: int) -> bool:

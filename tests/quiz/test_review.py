@@ -255,20 +255,26 @@ def test_a_repeated_grade_is_recorded_once_and_returns_the_current_card(user_cli
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_grades_of_one_card_record_one_answer(user, make_card):
+@pytest.mark.parametrize("answered_before", [0, 1], ids=["new card", "seen card"])
+def test_concurrent_grades_of_one_card_record_one_answer(user, make_card, answered_before):
+    """A new card's race is settled by the unique (user, card) row; a seen
+    card's by the lock on its progress row."""
     card = make_card()
+    with time_machine.travel(NOON - dt.timedelta(days=1)):
+        if answered_before:
+            services.record_review(user=user, card_id=card.pk, grade=4, shown_version=0)
     clients = []
-    for _ in range(4):
+    for _ in range(6):
         client = Client()
         client.force_login(user)
         clients.append(client)
-    barrier = threading.Barrier(4, timeout=10)
+    barrier = threading.Barrier(len(clients), timeout=10)
     statuses = []
 
     def submit(client):
         try:
             barrier.wait()
-            statuses.append(grade_via_http(client, card.pk, 4).status_code)
+            statuses.append(grade_via_http(client, card.pk, 4, version=answered_before).status_code)
         finally:
             connection.close()
 
@@ -277,10 +283,10 @@ def test_concurrent_grades_of_one_card_record_one_answer(user, make_card):
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert statuses == [302] * 4
-    assert ReviewLog.objects.filter(user=user, card=card).count() == 1
+    assert statuses == [302] * len(clients)
+    assert ReviewLog.objects.filter(user=user, card=card).count() == 1 + answered_before
     progress = CardProgress.objects.get(user=user, card=card)
-    assert (progress.repetitions, progress.version) == (1, 1)
+    assert (progress.repetitions, progress.version) == (1 + answered_before, 1 + answered_before)
 
 
 @pytest.mark.parametrize(
@@ -292,6 +298,7 @@ def test_concurrent_grades_of_one_card_record_one_answer(user, make_card):
         {"grade": ""},
         {"version": "x"},
         {"card": "abc"},
+        {"card": str(10**20)},
     ],
 )
 def test_bad_grade_posts_get_400(user_client, make_card, data):
