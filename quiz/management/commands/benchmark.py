@@ -199,13 +199,22 @@ class Command(BaseCommand):
         def next_item():
             return build_queue(user, day=day).next
 
-        # Warm up connections, caches and templates.
+        def grade(item) -> HttpResponse:
+            return client.post("/review/grade/", {"card": item.card.pk, "version": item.shown_version, "grade": 4}, **HX)
+
+        # Warm up connections, caches and templates; the floor's template is
+        # padded to the size of a real grade response.
         item = next_item()
         client.get(f"/review/cards/{item.card.pk}/answer/", **HX)
+        response_size = len(grade(item).content)
+        FLOOR_PADDING["text"] = "x" * max(0, response_size - 60)
+        floor_cards = iter(CardProgress.objects.filter(user=user).values_list("card_id", flat=True)[: self.repeat + 1])
+        client.post("/bench/floor/", {"card": next(floor_cards)})
 
+        # Interleaved, so that the floor and the requests it is compared with
+        # run under the same conditions (caches, machine load).
         grade_samples, flip_samples, floor_samples = [], [], []
         grade_queries = flip_queries = floor_queries = 0
-        response_size = 0
         for _ in range(self.repeat):
             item = next_item()
             reset_queries()  # the bounded query log must not be full, or nothing is captured
@@ -218,18 +227,14 @@ class Command(BaseCommand):
             reset_queries()
             with CaptureQueriesContext(connection) as grade_ctx:
                 start = time.perf_counter()
-                response = client.post("/review/grade/", {"card": item.card.pk, "version": item.shown_version, "grade": 4}, **HX)
+                response = grade(item)
                 grade_samples.append((time.perf_counter() - start) * 1000)
             grade_queries = len(grade_ctx)
             response_size = len(response.content)
-
-        FLOOR_PADDING["text"] = "x" * max(0, response_size - 60)
-        floor_cards = list(CardProgress.objects.filter(user=user).values_list("card_id", flat=True)[: self.repeat])
-        for card_id in floor_cards:
             reset_queries()
             with CaptureQueriesContext(connection) as floor_ctx:
                 start = time.perf_counter()
-                client.post("/bench/floor/", {"card": card_id})
+                client.post("/bench/floor/", {"card": next(floor_cards)})
                 floor_samples.append((time.perf_counter() - start) * 1000)
             floor_queries = len(floor_ctx)
 
