@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from quiz.models import Card, CardProgress, Deck, NewCardFrontier, ReviewLog
-from quiz.rows import Columns, instances
+from quiz.rows import Columns, fetch_one
 
 
 @dataclass(frozen=True)
@@ -188,12 +188,10 @@ def queue_item_for(user, card_id: int, day: dt.date) -> QueueItem | None:
     the database did (see `make bench`)."""
     if not 0 < card_id < 2**63:  # no such id, and the database would refuse the number
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(ITEM_SQL, [user.pk, card_id])
-        row = cursor.fetchone()
-    if row is None:
+    found = fetch_one(ITEM_SQL, [user.pk, card_id], _CARD, _DECK, _PROGRESS)
+    if found is None:
         return None
-    card, deck, progress = instances(row, _CARD, _DECK, _PROGRESS)
+    card, deck, progress = found
     card.deck = deck
     if progress is not None:
         progress.card = card

@@ -15,6 +15,7 @@ class Columns:
         self.fields = model._meta.concrete_fields
         self.sql = ", ".join(f"{alias}.{connection.ops.quote_name(field.column)}" for field in self.fields)
         self.names = [field.attname for field in self.fields]
+        self.pk_index = self.fields.index(model._meta.pk)
         self._converters = None
 
     def converters(self) -> list[tuple[int, list, object]]:
@@ -28,7 +29,7 @@ class Columns:
         return self._converters
 
     def instance(self, values: tuple):
-        if values[0] is None:  # the outer-joined row is absent
+        if values[self.pk_index] is None:  # the outer-joined row is absent
             return None
         values = list(values)
         for index, converters, column in self.converters():
@@ -44,3 +45,11 @@ def instances(row: tuple, *columns: Columns) -> list:
         found.append(part.instance(row[start : start + len(part.fields)]))
         start += len(part.fields)
     return found
+
+
+def fetch_one(sql: str, params: list, *columns: Columns) -> list | None:
+    """The first row of `sql` as instances, or None when there is no row."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else instances(row, *columns)

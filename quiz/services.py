@@ -10,7 +10,7 @@ from django.utils import timezone
 from quiz import export, scheduling
 from quiz.models import LEECH_LAPSES, Card, CardProgress, NewCardFrontier, ReviewLog
 from quiz.queue import first_unseen_from, kind_of
-from quiz.rows import Columns, instances
+from quiz.rows import Columns, fetch_one
 
 MAX_ANSWER_MS = 60_000
 
@@ -127,12 +127,10 @@ def _lock_progress(user, card_id: int) -> CardProgress | None:
     ends, with its card: one statement on every answer (see quiz/rows.py).
     Only the progress row is locked, so staff editing the card never wait."""
     sql = LOCK_PROGRESS_SQL + (" FOR UPDATE OF p" if connection.features.has_select_for_update_of else "")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, card_id])
-        row = cursor.fetchone()
-    if row is None:
+    found = fetch_one(sql, [user.pk, card_id], _PROGRESS, _CARD)
+    if found is None:
         return None
-    progress, card = instances(row, _PROGRESS, _CARD)
+    progress, card = found
     progress.card = card
     return progress
 
