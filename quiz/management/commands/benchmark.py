@@ -208,14 +208,17 @@ class Command(BaseCommand):
         client.get(f"/review/cards/{item.card.pk}/answer/", **HX)
         response_size = len(grade(item).content)
         FLOOR_PADDING["text"] = "x" * max(0, response_size - 60)
-        floor_cards = iter(CardProgress.objects.filter(user=user).values_list("card_id", flat=True)[: self.repeat + 1])
+        # Each grade takes a due card off today's queue: time only grades
+        # that still have a next card to show (a --quick deck has few).
+        repeat = min(self.repeat, build_queue(user, day=day).due_left - 1)
+        floor_cards = iter(CardProgress.objects.filter(user=user).values_list("card_id", flat=True)[: repeat + 1])
         client.post("/bench/floor/", {"card": next(floor_cards)})
 
         # Interleaved, so that the floor and the requests it is compared with
         # run under the same conditions (caches, machine load).
         grade_samples, flip_samples, floor_samples = [], [], []
         grade_queries = flip_queries = floor_queries = 0
-        for _ in range(self.repeat):
+        for _ in range(repeat):
             item = next_item()
             reset_queries()  # the bounded query log must not be full, or nothing is captured
             with CaptureQueriesContext(connection) as flip_ctx:
