@@ -53,16 +53,23 @@ def test_dashboard_numbers_per_deck_and_today(user, user_client, deck_with_cards
     assert 'All decks</th><td class="num">0</td><td class="num">2</td><td class="num">1</td><td class="num">1</td>' in totals
 
 
-def test_streak_counts_consecutive_review_days(user, make_card):
+def test_streak_counts_consecutive_review_days(user, other_user, make_card):
     card = make_card()
     day = dt.date(2026, 5, 20)
-    for offset in (0, 1, 2, 5, 6, 7, 8, 9):  # runs of 3 and 5 days
+
+    def log(who, offset):
         ReviewLog.objects.create(
-            user=user, card=card, grade=4, kind="review", review_day=day + dt.timedelta(days=offset),
+            user=who, card=card, grade=4, kind="review", review_day=day + dt.timedelta(days=offset),
             reviewed_at=dt.datetime(2026, 5, 20, tzinfo=dt.UTC), easiness_before=Decimal("2.5"), repetitions_before=1,
             interval_before=1, easiness_after=Decimal("2.5"), repetitions_after=2, interval_after=6, due_after=day,
         )
+
+    for offset in (0, 1, 2, 5, 5, 5, 6, 7, 8, 9):  # runs of 3 and 5 days, one day with three answers
+        log(user, offset)
+    for offset in (3, 4, 12):  # someone else's days bridge nothing
+        log(other_user, offset)
     last = day + dt.timedelta(days=9)
+    assert stats.review_days(user) == [day + dt.timedelta(days=n) for n in (0, 1, 2, 5, 6, 7, 8, 9)]
     assert stats.streak(user, day=last) == stats.Streak(current=5, longest=5)
     assert stats.streak(user, day=last + dt.timedelta(days=1)).current == 5  # today still open
     assert stats.streak(user, day=last + dt.timedelta(days=2)).current == 0
