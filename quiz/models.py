@@ -125,11 +125,14 @@ class Card(models.Model):
             NewCardFrontier.forget_from(self.deck_id, self.position)
 
 
+def active_on(day: dt.date) -> Q:
+    """Progress rows that may be shown on `day`: neither suspended nor buried."""
+    return Q(suspended=False) & (Q(buried_until__isnull=True) | Q(buried_until__lte=day))
+
+
 class ProgressQuerySet(models.QuerySet):
     def active_on(self, day: dt.date) -> "ProgressQuerySet":
-        return self.filter(suspended=False).filter(
-            Q(buried_until__isnull=True) | Q(buried_until__lte=day)
-        )
+        return self.filter(active_on(day))
 
     def due_for(self, user, day: dt.date) -> "ProgressQuerySet":
         """Cards scheduled for review on or before `day`, oldest due first."""

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Min, Q, Sum
 
-from quiz.models import CardProgress, Deck, ReviewLog
+from quiz.models import CardProgress, Deck, ReviewLog, active_on
 from quiz.queue import unseen_cards
 
 YOUNG_MATURE_DAYS = 21
@@ -57,8 +57,10 @@ def deck_rows(user, *, day: dt.date, new_quota: int) -> list[DeckRow]:
         for row in CardProgress.objects.filter(user=user)
         .values("card__deck")
         .annotate(
-            due=Count("id", filter=Q(due__lte=day, suspended=False) & (Q(buried_until__isnull=True) | Q(buried_until__lte=day))),
-            learning=Count("id", filter=Q(drill_on=day, suspended=False)),
+            # The queue's own rules, so the dashboard never promises a card
+            # the review page will not show.
+            due=Count("id", filter=Q(due__lte=day) & active_on(day)),
+            learning=Count("id", filter=Q(drill_on=day) & active_on(day)),
             suspended=Count("id", filter=Q(suspended=True)),
         )
     }

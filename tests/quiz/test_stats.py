@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from quiz import services, stats
 from quiz.models import CardProgress, ReviewLog
+from quiz.queue import build_queue
 from quiz.services import ImportProblem, import_progress
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +52,19 @@ def test_dashboard_numbers_per_deck_and_today(user, user_client, deck_with_cards
     assert "<td class=\"num\">2</td>" in html and reverse("review_deck", args=[deck_b.slug]) in html
     totals = html.split("<tfoot>")[1].split("</tfoot>")[0]
     assert 'All decks</th><td class="num">0</td><td class="num">2</td><td class="num">1</td><td class="num">1</td>' in totals
+
+
+def test_dashboard_counts_what_the_review_queue_will_show(user, deck_with_cards):
+    """A buried card waits until tomorrow: neither due nor in today's drill."""
+    deck = deck_with_cards(2)
+    first, second = deck.cards.order_by("position")
+    review(user, first, 2)  # owed again today
+    services.hide_card(user=user, card=first, action="bury")
+    day = user.review_day()
+    (row,) = stats.deck_rows(user, day=day, new_quota=20)
+    queue = build_queue(user, day=day, deck=deck)
+    assert (row.due, row.learning) == (queue.due_left, queue.drill_left) == (0, 0)
+    assert queue.next.card == second
 
 
 def test_streak_counts_consecutive_review_days(user, other_user, make_card):
