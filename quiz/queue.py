@@ -173,9 +173,10 @@ def build_queue(user, *, day: dt.date, deck: Deck | None = None) -> Queue:
     )
 
 
-_CARD, _DECK, _PROGRESS = Columns(Card, "c"), Columns(Deck, "d"), Columns(CardProgress, "p")
+# The columns of the answer path's hand-written reads, here and in services.
+CARD_COLUMNS, DECK_COLUMNS, PROGRESS_COLUMNS = Columns(Card, "c"), Columns(Deck, "d"), Columns(CardProgress, "p")
 ITEM_SQL = f"""
-SELECT {_CARD.sql}, {_DECK.sql}, {_PROGRESS.sql} FROM {CARD} c
+SELECT {CARD_COLUMNS.sql}, {DECK_COLUMNS.sql}, {PROGRESS_COLUMNS.sql} FROM {CARD} c
 JOIN {Deck._meta.db_table} d ON d.id = c.deck_id
 LEFT JOIN {PROGRESS} p ON p.card_id = c.id AND p.user_id = %s
 WHERE c.id = %s"""
@@ -188,7 +189,7 @@ def queue_item_for(user, card_id: int, day: dt.date) -> QueueItem | None:
     the database did (see `make bench`)."""
     if not 0 < card_id < 2**63:  # no such id, and the database would refuse the number
         return None
-    found = fetch_one(ITEM_SQL, [user.pk, card_id], _CARD, _DECK, _PROGRESS)
+    found = fetch_one(ITEM_SQL, [user.pk, card_id], CARD_COLUMNS, DECK_COLUMNS, PROGRESS_COLUMNS)
     if found is None:
         return None
     card, deck, progress = found

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from quiz import export, scheduling
 from quiz.models import LEECH_LAPSES, Card, CardProgress, NewCardFrontier, ReviewLog
-from quiz.queue import first_unseen_from, kind_of
-from quiz.rows import Columns, fetch_one
+from quiz.queue import CARD_COLUMNS, PROGRESS_COLUMNS, first_unseen_from, kind_of
+from quiz.rows import fetch_one
 
 MAX_ANSWER_MS = 60_000
 
@@ -115,9 +115,8 @@ def record_review(
     return ReviewOutcome(recorded=True, review_log=review_log)
 
 
-_PROGRESS, _CARD = Columns(CardProgress, "p"), Columns(Card, "c")
 LOCK_PROGRESS_SQL = f"""
-SELECT {_PROGRESS.sql}, {_CARD.sql} FROM {CardProgress._meta.db_table} p
+SELECT {PROGRESS_COLUMNS.sql}, {CARD_COLUMNS.sql} FROM {CardProgress._meta.db_table} p
 JOIN {Card._meta.db_table} c ON c.id = p.card_id
 WHERE p.user_id = %s AND p.card_id = %s"""
 
@@ -127,7 +126,7 @@ def _lock_progress(user, card_id: int) -> CardProgress | None:
     ends, with its card: one statement on every answer (see quiz/rows.py).
     Only the progress row is locked, so staff editing the card never wait."""
     sql = LOCK_PROGRESS_SQL + (" FOR UPDATE OF p" if connection.features.has_select_for_update_of else "")
-    found = fetch_one(sql, [user.pk, card_id], _PROGRESS, _CARD)
+    found = fetch_one(sql, [user.pk, card_id], PROGRESS_COLUMNS, CARD_COLUMNS)
     if found is None:
         return None
     progress, card = found
