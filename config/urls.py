@@ -5,7 +5,6 @@ from config import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    # Browsers ask for /favicon.ico on pages without a <link rel="icon">, such as the admin's.
     path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),

@@ -3,7 +3,6 @@
 (function () {
   "use strict";
 
-  var root = document.documentElement;
   var pending = false; // a review request is in flight
   var queuedKeys = [];
 
