@@ -162,3 +162,119 @@ def test_the_active_content_finder_catches_what_it_looks_for():
     assert found == ["a[href= java\tscript:x]", "a[onclick]", "<script>", "img[onerror]"]
     # A link whose text merely contains "javascript:" is a relative URL, not script.
     assert active_content('<a href="&lt;a href=&quot;javascript:x">a</a>') == []
+
+
+# Limits, integrity after a failure, bounded work ----------------------------
+
+from quiz import rendering  # noqa: E402
+from quiz.rendering import MAX_CHARS, MAX_LINES, MAX_NESTING_DEPTH, RenderError  # noqa: E402
+
+
+def test_a_failed_render_leaves_the_renderer_exactly_as_fresh(monkeypatch):
+    fresh = render_markdown("**bold** and `code`\n\n- a\n- b")
+    # Past the depth check, Python-Markdown itself runs out of stack midway.
+    monkeypatch.setattr(rendering, "MAX_NESTING_DEPTH", 10_000)
+    with pytest.raises(RenderError, match="nested too deeply"):
+        render_markdown("- " * 1000 + "x")
+    assert render_markdown("**bold** and `code`\n\n- a\n- b") == fresh
+
+
+def test_any_exception_midway_discards_the_converter(monkeypatch):
+    broken = rendering._converter()
+    monkeypatch.setattr(broken, "convert", lambda text: (_ for _ in ()).throw(MemoryError()))
+    with pytest.raises(MemoryError):
+        render_markdown("anything")
+    assert rendering._converter() is not broken
+    assert render_markdown("**bold**") == "<p><strong>bold</strong></p>"
+
+
+@pytest.mark.parametrize(
+    ("at_limit", "past_limit", "message"),
+    [
+        ("x" * MAX_CHARS, "x" * (MAX_CHARS + 1), "10,001 characters; the most a card side may have is 10,000"),
+        ("x\n" * MAX_LINES, "x\n" * (MAX_LINES + 1), "1,001 lines; the most a card side may have is 1,000"),
+        ("- " * MAX_NESTING_DEPTH + "x", "- " * (MAX_NESTING_DEPTH + 1) + "x", "line 1: lists or quotes nested 17 levels deep; the most is 16"),
+        ("> " * MAX_NESTING_DEPTH + "x", "> " * (MAX_NESTING_DEPTH + 1) + "x", "nested 17 levels deep"),
+        ("a\n" + "    " * MAX_NESTING_DEPTH + "x", "a\n" + "    " * (MAX_NESTING_DEPTH + 1) + "x", "line 2: lists or quotes nested 17"),
+    ],
+    ids=["characters", "lines", "list depth", "quote depth", "indent depth"],
+)
+def test_each_limit_renders_at_it_and_refuses_one_past(at_limit, past_limit, message):
+    assert render_markdown(at_limit)
+    with pytest.raises(RenderError, match=re.escape(message)):
+        render_markdown(past_limit)
+
+
+def test_deep_looking_lines_inside_fenced_code_are_not_nesting():
+    html = render_markdown("```\n" + "> " * 40 + "x\n```")
+    assert "&gt; &gt;" in html
+
+
+# Inputs that took Python-Markdown (or the old math pattern) quadratic time.
+# Their speed is measured by `make bench`; here, that each still says what
+# it said: the characters come back as text.
+PATHOLOGICAL = {
+    "brackets": "[" * MAX_CHARS,
+    "image brackets": "![" * (MAX_CHARS // 2),
+    "unclosed links": "[a](" * (MAX_CHARS // 4),
+    "unclosed inline math": "\\(" * (MAX_CHARS // 2),
+    "backtick runs": "".join("`" * n + " " for n in range(1, 140)),
+    "reference links": "[a][" * (MAX_CHARS // 4),
+    "unclosed CDATA": "<![CDATA[" * (MAX_CHARS // 9),
+    "unclosed tags": "<a <" * (MAX_CHARS // 4),
+}
+
+
+@pytest.mark.parametrize("source", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
+def test_pathological_inputs_render_as_their_own_text(source):
+    html = render_markdown(source)
+    text = re.sub(r"<[^>]+>", "", html).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    # Markdown's backslash escapes (`\(` is a literal `(`) are the one change.
+    assert re.sub(r"\s+", "", text) == re.sub(r"\s+", "", re.sub(r"\\(.)", r"\1", source))
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("[a link](https://example.com/x_(y))", '<a href="https://example.com/x_(y)" rel="noopener noreferrer nofollow">a link</a>'),
+        ('[titled](https://example.com "The title")', 'title="The title"'),
+        ("[[nested] text](https://example.com)", ">[nested] text</a>"),
+        ("![a chart](https://example.com/c.png)", '<img alt="a chart" src="https://example.com/c.png">'),
+        ("a [ stray bracket and [a](https://example.com)", 'a [ stray bracket and <a href="https://example.com"'),
+        ("see [`code` in link](https://example.com)", "<a href=\"https://example.com\" rel=\"noopener noreferrer nofollow\"><code>code</code> in link</a>"),
+        ("an ``unclosed double, then `code`", "an ``unclosed double, then <code>code</code>"),
+        ("x < y and <b>bold</b>", "x &lt; y and <b>bold</b>"),
+        ("<!-- a note -->kept", "kept"),
+        ("`a < b` and `[x`", "<code>a &lt; b</code> and <code>[x</code>"),
+        ("[x]\n\n[x]: https://example.com", '<a href="https://example.com"'),
+    ],
+)
+def test_the_guards_leave_ordinary_markdown_as_it_was(source, expected):
+    assert expected in render_markdown(source)
+
+
+def test_a_fence_that_never_closes_is_text_as_python_markdown_has_it():
+    html = render_markdown("```python\n[a](\nx = 1")
+    assert "```python" in html and "[a](" in html
+
+
+@pytest.mark.parametrize(
+    ("source", "kept", "dropped"),
+    [
+        ('<a class="button button-large" href="https://evil.example">Log in</a>', '<a href="https://evil.example"', "button"),
+        ('<p class="notice">x</p>', "<p>x</p>", "notice"),
+        ('<span class="k math" title="t">x</span>', '<span class="k math" title="t">', None),
+        ('<div class="highlight messages">x</div>', '<div class="highlight">', "messages"),
+    ],
+)
+def test_only_the_renderers_own_classes_survive(source, kept, dropped):
+    html = render_markdown(source)
+    assert kept in html
+    if dropped:
+        assert dropped not in html
+
+
+def test_highlighting_and_math_keep_their_classes():
+    html = render_markdown("```python\ndef f(): pass\n```\n\n\\(x\\)")
+    assert '<div class="highlight">' in html and '<span class="k">def</span>' in html
+    assert '<span class="math math-inline">' in html
