@@ -1,3 +1,5 @@
+import time
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -8,17 +10,39 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.safestring import SafeString
 
-from quiz.importing import import_deck
+from quiz.importing import ImportTooSlow, import_deck
 from quiz.models import Card, CardProgress, Deck, NewCardFrontier, ReviewLog, Tag
 from quiz.qa_format import QAFormatError, decode, parse
 
+# A web import must finish well inside a worker's request timeout (gunicorn's
+# default is 30 s): bigger files go through `manage.py import_qa`.
+WEB_IMPORT_MAX_BYTES = 512 * 1024
+WEB_IMPORT_MAX_CARDS = 5_000
+WEB_IMPORT_SECONDS = 15
+COMMAND_LINE_HINT = "Import it from the command line instead: manage.py import_qa FILE"
+
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="A Q&A Markdown file: '# Deck title', then 'Q:' lines.")
+    file = forms.FileField(
+        help_text=(
+            "A Q&A Markdown file: '# Deck title', then 'Q:' lines. Up to "
+            f"{WEB_IMPORT_MAX_BYTES // 1024} KB and {WEB_IMPORT_MAX_CARDS:,} cards here; "
+            "bigger files import with manage.py import_qa."
+        )
+    )
     deck = forms.CharField(required=False, help_text="Optional: a deck name instead of the file's title.")
     prune = forms.BooleanField(
         required=False, help_text="Also delete cards gone from the file that have review history."
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > WEB_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"{upload.name} is {upload.size / 1024:,.0f} KB; the web import takes files up to "
+                f"{WEB_IMPORT_MAX_BYTES // 1024} KB. {COMMAND_LINE_HINT}."
+            )
+        return upload
 
 
 @admin.register(Deck)
@@ -49,13 +73,24 @@ class DeckAdmin(admin.ModelAdmin):
         report = None
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
+            deadline = time.monotonic() + WEB_IMPORT_SECONDS
             try:
                 parsed = parse(decode(upload.read()), deck_title=form.cleaned_data["deck"] or None)
+                if len(parsed.cards) > WEB_IMPORT_MAX_CARDS:
+                    problems = [
+                        f"{upload.name} has {len(parsed.cards):,} cards; the web import takes up to "
+                        f"{WEB_IMPORT_MAX_CARDS:,}. {COMMAND_LINE_HINT}."
+                    ]
+                else:
+                    report = import_deck(parsed, prune=form.cleaned_data["prune"], deadline=deadline)
+                    messages.success(request, report.summary())
             except QAFormatError as error:
                 problems = [f"{upload.name}:{problem}" for problem in error.problems]
-            else:
-                report = import_deck(parsed, prune=form.cleaned_data["prune"])
-                messages.success(request, report.summary())
+            except ImportTooSlow:
+                problems = [
+                    f"{upload.name} takes longer than {WEB_IMPORT_SECONDS} seconds to render, too long for "
+                    f"a web request. {COMMAND_LINE_HINT}."
+                ]
         context = {
             **self.admin_site.each_context(request),
             "title": "Import a Q&A file",

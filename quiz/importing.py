@@ -1,12 +1,18 @@
 """Import a Q&A Markdown file into one deck: atomic and idempotent."""
 
+import time
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.text import slugify
 
 from quiz.models import RESERVED_SLUGS, Card, Deck, NewCardFrontier
-from quiz.qa_format import ParsedDeck
+from quiz.qa_format import FormatProblem, ParsedDeck, QAFormatError
+from quiz.rendering import RenderError, render_markdown
+
+
+class ImportTooSlow(Exception):
+    """Rendering the file ran past the caller's time budget; nothing was written."""
 
 
 @dataclass
@@ -37,15 +43,43 @@ def deck_slug(name: str) -> str:
     return f"{slug}-deck" if slug in RESERVED_SLUGS else slug
 
 
-def import_deck(parsed: ParsedDeck, *, prune: bool = False) -> ImportReport:
+def render_cards(parsed: ParsedDeck, *, deadline: float | None = None) -> dict[str, tuple[str, str]]:
+    """Each card's (question HTML, answer HTML) by source key.
+
+    Done before anything is written: a card past the renderer's limits is a
+    QAFormatError naming its line (every such card, not just the first), and
+    a `deadline` (time.monotonic()) passed midway raises ImportTooSlow.
+    """
+    rendered: dict[str, tuple[str, str]] = {}
+    problems: list[FormatProblem] = []
+    for card in parsed.cards:
+        if deadline is not None and time.monotonic() > deadline:
+            raise ImportTooSlow
+        sides = []
+        for name, text in (("question", card.question), ("answer", card.answer)):
+            try:
+                sides.append(render_markdown(text))
+            except RenderError as error:
+                where = f" (line {error.line} of the {name})" if error.line else ""
+                problems.append(FormatProblem(card.line, f"this card's {name} cannot be shown{where}: {error.message}"))
+        if len(sides) == 2:
+            rendered[card.source_key] = (sides[0], sides[1])
+    if problems:
+        raise QAFormatError(problems)
+    return rendered
+
+
+def import_deck(parsed: ParsedDeck, *, prune: bool = False, deadline: float | None = None) -> ImportReport:
     """Create or update the deck named by `parsed` and its cards.
 
     Cards are matched by `source_key`; a changed answer or position is updated
     in place, so users' progress on it survives. Cards missing from the file
     are reported and deleted, except those someone has reviewed, which only
-    `prune` deletes.
+    `prune` deletes. Every card is rendered first (see render_cards): a card
+    that cannot be shown writes nothing.
     """
     assert parsed.title
+    rendered = render_cards(parsed, deadline=deadline)
     with transaction.atomic():
         deck, _ = Deck.objects.get_or_create(
             slug=deck_slug(parsed.title), defaults={"name": parsed.title}
@@ -66,7 +100,7 @@ def import_deck(parsed: ParsedDeck, *, prune: bool = False) -> ImportReport:
                     answer=parsed_card.answer,
                     source_key=parsed_card.source_key,
                 )
-                card.render()  # bulk_create skips save(), which renders
+                card.set_rendered(*rendered[parsed_card.source_key])
                 created.append(card)
             elif (card.question, card.answer, card.position) != (
                 parsed_card.question,
@@ -76,6 +110,7 @@ def import_deck(parsed: ParsedDeck, *, prune: bool = False) -> ImportReport:
                 card.question = parsed_card.question
                 card.answer = parsed_card.answer
                 card.position = parsed_card.position
+                card.set_rendered(*rendered[parsed_card.source_key])
                 card.save()
                 report.updated += 1
             else:

@@ -108,8 +108,29 @@ class Card(models.Model):
         return reverse("card_detail", args=[self.pk])
 
     def render(self) -> None:
-        self.question_html = rendering.render_markdown(self.question)
-        self.answer_html = rendering.render_markdown(self.answer)
+        """Store the HTML of both sides. Raises rendering.RenderError (see clean)."""
+        source = (self.question, self.answer)
+        if getattr(self, "_rendered_from", None) == source:
+            return
+        self.set_rendered(rendering.render_markdown(self.question), rendering.render_markdown(self.answer))
+
+    def set_rendered(self, question_html: str, answer_html: str) -> None:
+        """HTML rendered elsewhere (the importer renders a whole file before it writes)."""
+        self.question_html, self.answer_html = question_html, answer_html
+        self._rendered_from = (self.question, self.answer)
+
+    def clean(self) -> None:
+        # Forms call this before save(): a side past the renderer's limits is
+        # a message on its field, never an error at save time.
+        rendered, errors = {}, {}
+        for name in ("question", "answer"):
+            try:
+                rendered[name] = rendering.render_markdown(getattr(self, name))
+            except rendering.RenderError as error:
+                errors[name] = f"This {name} cannot be shown: {error}."
+        if errors:
+            raise ValidationError(errors)
+        self.set_rendered(rendered["question"], rendered["answer"])
 
     def save(self, *args, **kwargs) -> None:
         # Rendered once here so that no request ever renders Markdown.
