@@ -156,3 +156,35 @@ def test_load_seed_loads_once_and_keeps_edits(seed_deck):
 
 def test_importing_the_seed_over_the_fixture_matches_its_cards(seed_deck):
     assert "0 created, 0 updated, 13 unchanged" in import_qa(SEED)
+
+
+# Cards the renderer refuses --------------------------------------------------
+
+
+def test_a_card_past_a_rendering_limit_names_file_and_line_and_writes_nothing(tmp_path):
+    path = tmp_path / "long.md"
+    path.write_text("# Deck\nQ: fine?\nyes\n\nQ: too long?\n" + "x" * 10_001 + "\n\nQ: too deep?\n" + "- " * 17 + "x\n")
+    with pytest.raises(CommandError) as caught:
+        import_qa(path)
+    assert str(caught.value).splitlines() == [
+        f"{path}:5: this card's answer cannot be shown: 10,001 characters; the most a card side may have is 10,000",
+        f"{path}:8: this card's answer cannot be shown (line 1 of the answer): lists or quotes nested 17 levels deep; the most is 16",
+    ]
+    assert Deck.objects.count() == 0 and Card.objects.count() == 0
+
+
+def test_a_card_at_every_rendering_limit_imports(tmp_path):
+    path = tmp_path / "limits.md"
+    path.write_text("# Deck\nQ: long?\n" + "x" * 10_000 + "\n\nQ: deep?\n" + "- " * 16 + "x\n")
+    assert "2 created" in import_qa(path)
+    assert Card.objects.get(question="deep?").answer_html.count("<ul>") == 16
+
+
+def test_a_refused_reimport_keeps_the_deck_as_it_was(tmp_path):
+    path = tmp_path / "deck.md"
+    path.write_text("# Deck\nQ: one?\na\n")
+    import_qa(path)
+    path.write_text("# Deck\nQ: one?\nchanged\n\nQ: two?\n" + "> " * 30 + "x\n")
+    with pytest.raises(CommandError, match=":5: this card's answer cannot be shown"):
+        import_qa(path)
+    assert list(Card.objects.values_list("question", "answer")) == [("one?", "a")]

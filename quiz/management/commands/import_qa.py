@@ -24,10 +24,9 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"{file}: cannot read: {error.strerror}") from None
         try:
-            parsed = parse(decode(data), deck_title=deck)
+            report = import_deck(parse(decode(data), deck_title=deck), prune=prune)
         except QAFormatError as error:
             raise CommandError("\n".join(f"{file}:{problem}" for problem in error.problems)) from None
-        report = import_deck(parsed, prune=prune)
         self.stdout.write(report.summary())
         for question in report.removed:
             self.stdout.write(f"  removed from the file: {question}")
