@@ -126,8 +126,12 @@ def render_markdown(source: str) -> str:
     if not source.strip():
         return ""
     check_limits(source)
-    # Starts with a digit: a placeholder right after a `<` must not read as a tag name.
-    token = "0mdph" + secrets.token_hex(6)
+    # Short, so that thousands of placeholders stay cheap; never in the
+    # source; and starting with a digit, so a placeholder right after a `<`
+    # does not read as a tag name.
+    token = "0" + secrets.token_hex(3)
+    while token in source:
+        token = "0" + secrets.token_hex(3)
     text, stash = _prepare(source, token)
     converter = _converter()
     try:
@@ -424,10 +428,24 @@ def _guard_brackets(pieces: list[_Piece], placeholder) -> None:
                 destination = whole[at(opening_paren) : at(paren_close) + 1]
                 if ("'" in destination or '"' in destination) and not LINK_TITLE_RE.fullmatch(destination):
                     plain.add(spot)
-    for spot in sorted(plain, reverse=True):
-        number, position, char = spots[spot]
+    by_piece: dict[int, list[int]] = {}
+    for spot in sorted(plain):
+        number, position, _ = spots[spot]
+        by_piece.setdefault(number, []).append(position)
+    for number, positions in by_piece.items():
         text = pieces[number].text
-        pieces[number].text = text[:position] + placeholder(char) + text[position + 1 :]
+        parts: list[str] = []
+        last = 0
+        index = 0
+        while index < len(positions):
+            start = end = positions[index]
+            while index + 1 < len(positions) and positions[index + 1] == end + 1:
+                index += 1
+                end += 1
+            parts.append(text[last:start] + placeholder(text[start : end + 1]))
+            last = end + 1
+            index += 1
+        pieces[number].text = "".join(parts) + text[last:]
 
 
 def _offsets(pieces: list[_Piece]) -> list[int]:

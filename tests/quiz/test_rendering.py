@@ -213,19 +213,15 @@ def test_deep_looking_lines_inside_fenced_code_are_not_nesting():
 # Inputs that took Python-Markdown (or the old math pattern) quadratic time.
 # Their speed is measured by `make bench`; here, that each still says what
 # it said: the characters come back as text.
-PATHOLOGICAL = {
-    "brackets": "[" * MAX_CHARS,
-    "image brackets": "![" * (MAX_CHARS // 2),
-    "unclosed links": "[a](" * (MAX_CHARS // 4),
-    "unclosed inline math": "\\(" * (MAX_CHARS // 2),
-    "backtick runs": "".join("`" * n + " " for n in range(1, 140)),
-    "reference links": "[a][" * (MAX_CHARS // 4),
-    "unclosed CDATA": "<![CDATA[" * (MAX_CHARS // 9),
-    "unclosed tags": "<a <" * (MAX_CHARS // 4),
-}
+from quiz.management.commands.benchmark import PATHOLOGICAL_INPUTS as PATHOLOGICAL  # noqa: E402
 
 
-@pytest.mark.parametrize("source", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
+BLOCK_LEVEL = {"unclosed fences", "setext underlines"}
+
+
+@pytest.mark.parametrize(
+    "source", [v for k, v in PATHOLOGICAL.items() if k not in BLOCK_LEVEL], ids=[k for k in PATHOLOGICAL if k not in BLOCK_LEVEL]
+)
 def test_pathological_inputs_render_as_their_own_text(source):
     html = render_markdown(source)
     text = re.sub(r"<[^>]+>", "", html).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -251,6 +247,12 @@ def test_pathological_inputs_render_as_their_own_text(source):
 )
 def test_the_guards_leave_ordinary_markdown_as_it_was(source, expected):
     assert expected in render_markdown(source)
+
+
+def test_block_level_pathological_inputs_render_as_markdown_reads_them():
+    assert render_markdown(PATHOLOGICAL["unclosed fences"]).count('<div class="highlight">') == 500
+    setext = render_markdown(PATHOLOGICAL["setext underlines"])
+    assert setext.count("<h1>=</h1>") == 499 and setext.endswith("<p>=</p>")
 
 
 def test_a_fence_that_never_closes_is_text_as_python_markdown_has_it():
