@@ -1,9 +1,10 @@
 """Card Markdown to safe HTML: the one renderer used everywhere.
 
 LaTeX is lifted out before Markdown sees it (Markdown would eat its
-backslashes and turn `_` and `*` into emphasis), then put back, escaped, in
-`<span class="math">` elements that static/js/app.js typesets with KaTeX.
-Everything is then sanitised with nh3 on an allow-list.
+backslashes and turn `_` and `*` into emphasis). Everything else is then
+sanitised with nh3 on an allow-list, and each formula put back as
+`<span class="math">` holding MathML written by quiz/mathml.py, so it reads
+without JavaScript; static/js/math.js typesets it with KaTeX when it can.
 
 Python-Markdown takes quadratic time on some inputs (a run of unmatched `[`,
 unclosed backtick runs, unclosed raw HTML). Before it runs, one linear pass
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 import markdown
 import nh3
 from pygments.token import STANDARD_TYPES
+
+from quiz.mathml import tex_to_mathml
 
 # Per side of a card (question, answer). README "Limits" documents them.
 MAX_CHARS = 10_000
@@ -132,7 +135,8 @@ def render_markdown(source: str) -> str:
     token = "0" + secrets.token_hex(3)
     while token in source:
         token = "0" + secrets.token_hex(3)
-    text, stash = _prepare(source, token)
+    stash = _Stash(token)
+    text = _prepare(source, stash)
     converter = _converter()
     try:
         rendered = converter.reset().convert(text)
@@ -145,8 +149,7 @@ def render_markdown(source: str) -> str:
         # converter that raised is never used again.
         _discard_converter()
         raise
-    rendered = re.sub(token + r"(\d+)x", lambda m: stash[int(m.group(1))], rendered)
-    return sanitize(rendered).strip()
+    return stash.restore_formulas(sanitize(stash.restore_texts(rendered))).strip()
 
 
 _local = threading.local()
@@ -184,25 +187,75 @@ def sanitize(fragment: str) -> str:
     )
 
 
+class _Stash:
+    """What each placeholder stands for. Text comes back before sanitising;
+    formulas after, as MathML that quiz/mathml.py has written itself."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.texts: list[str] = []
+        self.formulas: list[tuple[str, bool]] = []
+
+    def text(self, replacement: str) -> str:
+        self.texts.append(replacement)
+        return f"{self.token}{len(self.texts) - 1}x"
+
+    def formula(self, tex: str, display: bool) -> str:
+        self.formulas.append((tex, display))
+        return f"{self.token}{len(self.formulas) - 1}m"
+
+    def restore_texts(self, rendered: str) -> str:
+        return re.sub(self.token + r"(\d+)x", lambda m: self.texts[int(m.group(1))], rendered)
+
+    def restore_formulas(self, sanitized: str) -> str:
+        """Each formula as its span, or as plain TeX where the placeholder
+        landed inside an attribute (a link title, an image's alt text)."""
+        out: list[str] = []
+        last = 0
+        in_tag = in_quotes = False
+        for match in re.finditer(r'[<>"]|' + self.token + r"(\d+)m", sanitized):
+            char = match.group()
+            if char == "<" and not in_tag:
+                in_tag = True
+            elif char == ">" and in_tag and not in_quotes:
+                in_tag = False
+            elif char == '"' and in_tag:
+                in_quotes = not in_quotes
+            elif match.group(1) is not None:
+                tex, display = self.formulas[int(match.group(1))]
+                out.append(sanitized[last : match.start()])
+                out.append(html.escape(tex) if in_tag else _formula_html(tex, display))
+                last = match.end()
+        out.append(sanitized[last:])
+        return "".join(out)
+
+
+def _formula_html(tex: str, display: bool) -> str:
+    kind = "math math-display" if display else "math math-inline"
+    inner = tex_to_mathml(_strip_delimiters(tex), display=display)
+    return f'<span class="{kind}">{inner if inner is not None else html.escape(tex, quote=False)}</span>'
+
+
+def _strip_delimiters(tex: str) -> str:
+    for opener, closer in (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)")):
+        if tex.startswith(opener) and tex.endswith(closer):
+            return tex[len(opener) : len(tex) - len(closer)]
+    return tex
+
+
 @dataclass
 class _Piece:
     kind: str  # "prose", "code" (a code span) or "math"
     text: str
 
 
-def _prepare(source: str, token: str) -> tuple[str, list[str]]:
+def _prepare(source: str, stash: "_Stash") -> str:
     """The text Markdown will see, and what each placeholder stands for.
 
     Formulas outside code become placeholders for their escaped HTML; in
     prose, characters that would open a scan that never closes become
     placeholders for themselves as plain text. Fenced code is left alone.
     """
-    stash: list[str] = []
-
-    def placeholder(replacement: str) -> str:
-        stash.append(replacement)
-        return f"{token}{len(stash) - 1}x"
-
     lines = source.splitlines(keepends=True)
     fenced = _fenced_blocks(lines)
     out: list[str] = []
@@ -216,16 +269,16 @@ def _prepare(source: str, token: str) -> tuple[str, list[str]]:
                 # Never closed, so prose to Markdown too; with its first
                 # character stood in, fenced_code's pattern does not rescan
                 # the rest of the text for a closing fence.
-                line = placeholder(line[0]) + line[1:]
+                line = stash.text(line[0]) + line[1:]
             prose.append(line)
             number += 1
             continue
-        out.append(_prepare_prose("".join(prose), placeholder))
+        out.append(_prepare_prose("".join(prose), stash))
         prose = []
         out.extend(lines[number : end + 1])
         number = end + 1
-    out.append(_prepare_prose("".join(prose), placeholder))
-    return "".join(out), stash
+    out.append(_prepare_prose("".join(prose), stash))
+    return "".join(out)
 
 
 # Python-Markdown's fenced_code extension: an opening fence at the start of a
@@ -260,24 +313,24 @@ def _fenced_blocks(lines: list[str]) -> dict[int, int]:
     return blocks
 
 
-def _prepare_prose(chunk: str, placeholder) -> str:
+def _prepare_prose(chunk: str, stash: _Stash) -> str:
     # Python-Markdown matches inline syntax within a block, so each block
     # (paragraphs are separated by blank lines) is prepared on its own.
     blocks = re.split(r"(\n[ \t]*\n)", chunk)
     return "".join(
-        block if index % 2 else _prepare_block(block, placeholder) for index, block in enumerate(blocks)
+        block if index % 2 else _prepare_block(block, stash) for index, block in enumerate(blocks)
     )
 
 
-def _prepare_block(block: str, placeholder) -> str:
+def _prepare_block(block: str, stash: _Stash) -> str:
     pieces: list[_Piece] = []
-    for piece in _split_code_spans(block, placeholder):
+    for piece in _split_code_spans(block, stash):
         if piece.kind == "code":
             pieces.append(piece)
         else:
-            pieces.extend(_lift_math(piece.text, placeholder))
-    _guard_brackets(pieces, placeholder)
-    _guard_raw_html(pieces, placeholder)
+            pieces.extend(_lift_math(piece.text, stash))
+    _guard_brackets(pieces, stash)
+    _guard_raw_html(pieces, stash)
     return "".join(piece.text for piece in pieces)
 
 
@@ -293,7 +346,7 @@ def _backtick_runs(text: str) -> list[tuple[int, int]]:
     return runs
 
 
-def _split_code_spans(text: str, placeholder) -> list[_Piece]:
+def _split_code_spans(text: str, stash: _Stash) -> list[_Piece]:
     """Prose and code-span pieces. A backtick run closes at the next run of
     the same length (as Python-Markdown pairs them); a run that has none is
     plain text, and stands in a placeholder so Markdown never scans for it."""
@@ -314,7 +367,7 @@ def _split_code_spans(text: str, placeholder) -> list[_Piece]:
         partner = next_same[index]
         pieces.append(_Piece("prose", text[position:start]))
         if partner is None:
-            pieces.append(_Piece("prose", placeholder("`" * length)))
+            pieces.append(_Piece("prose", stash.text("`" * length)))
             position = start + length
             index += 1
         else:
@@ -326,7 +379,7 @@ def _split_code_spans(text: str, placeholder) -> list[_Piece]:
     return pieces
 
 
-def _lift_math(text: str, placeholder) -> list[_Piece]:
+def _lift_math(text: str, stash: _Stash) -> list[_Piece]:
     """Split prose into prose and formula placeholders, in one pass: each
     opener (`$$`, `\\[`, `\\(`) closes at the next closer of its kind with at
     least one character between; display math is `$$` or `\\[ \\]`."""
@@ -356,9 +409,8 @@ def _lift_math(text: str, placeholder) -> list[_Piece]:
             continue
         closing = tokens[partner]
         tex = text[opener.start() : closing.end()]
-        kind = "math math-inline" if opener.group() == "\\(" else "math math-display"
         pieces.append(_Piece("prose", text[position : opener.start()]))
-        pieces.append(_Piece("math", placeholder(f'<span class="{kind}">{html.escape(tex, quote=False)}</span>')))
+        pieces.append(_Piece("math", stash.formula(tex, display=opener.group() != "\\(")))
         position = closing.end()
         index = partner + 1
     pieces.append(_Piece("prose", text[position:]))
@@ -373,7 +425,7 @@ def _escaped(text: str, position: int) -> bool:
     return count % 2 == 1
 
 
-def _guard_brackets(pieces: list[_Piece], placeholder) -> None:
+def _guard_brackets(pieces: list[_Piece], stash: _Stash) -> None:
     """Make plain text of every `[` that Python-Markdown would scan from
     without a near match: unmatched, too far from its `]`, nested more than
     three deep, or a `[text](` whose destination never closes cleanly."""
@@ -442,7 +494,7 @@ def _guard_brackets(pieces: list[_Piece], placeholder) -> None:
             while index + 1 < len(positions) and positions[index + 1] == end + 1:
                 index += 1
                 end += 1
-            parts.append(text[last:start] + placeholder(text[start : end + 1]))
+            parts.append(text[last:start] + stash.text(text[start : end + 1]))
             last = end + 1
             index += 1
         pieces[number].text = "".join(parts) + text[last:]
@@ -466,7 +518,7 @@ RAW_HTML_OPENERS = (
 )
 
 
-def _guard_raw_html(pieces: list[_Piece], placeholder) -> None:
+def _guard_raw_html(pieces: list[_Piece], stash: _Stash) -> None:
     whole = "".join(piece.text for piece in pieces)
     offsets = _offsets(pieces)
     last_closer = {closer: whole.rfind(closer) for _, closer in RAW_HTML_OPENERS}
@@ -480,7 +532,7 @@ def _guard_raw_html(pieces: list[_Piece], placeholder) -> None:
             for opener, closer in RAW_HTML_OPENERS:
                 if opener.match(rest):
                     if last_closer[closer] <= offsets[number] + position:
-                        result.append(piece.text[last:position] + placeholder("&lt;"))
+                        result.append(piece.text[last:position] + stash.text("&lt;"))
                         last = position + 1
                     break
         piece.text = "".join(result) + piece.text[last:]

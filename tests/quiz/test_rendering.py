@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quiz.management.commands.build_pygments_css import pygments_css
+from quiz.mathml import ELEMENTS as MATHML_ELEMENTS
 from quiz.rendering import render_markdown
 
 XSS_PAYLOADS = [
@@ -28,14 +29,30 @@ ACTIVE_TAGS = {"script", "iframe", "svg", "math", "form", "style", "object", "em
 
 
 class ActiveContentFinder(HTMLParser):
-    """Collects what a browser could execute: tags, handlers, script URLs."""
+    """Collects what a browser could execute: tags, handlers, script URLs.
+
+    The one <math> allowed is the renderer's own, first child of a
+    span.math, holding only MathML presentation elements."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[str] = []
+        self.last_start: tuple[str, dict] = ("", {})
+        self.math_depth = 0
+
+    def handle_endtag(self, tag):
+        if self.math_depth and tag == "math":
+            self.math_depth = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ACTIVE_TAGS:
+        previous_tag, previous_attrs = self.last_start
+        self.last_start = (tag, dict(attrs))
+        if tag == "math" and previous_tag == "span" and "math" in (previous_attrs.get("class") or "").split():
+            self.math_depth = 1
+        elif self.math_depth:
+            if tag not in MATHML_ELEMENTS:
+                self.found.append(f"<{tag}> in math")
+        elif tag in ACTIVE_TAGS:
             self.found.append(f"<{tag}>")
         for name, value in attrs:
             if name.startswith("on"):
@@ -99,8 +116,12 @@ def test_tables_lists_headings_and_double_backtick_code():
     ],
 )
 def test_math_reaches_the_page_intact(source, kind, tex):
+    """As MathML for every browser, with the TeX in its annotation for KaTeX."""
     html = render_markdown(source)
-    assert f'<span class="math {kind}">{tex}</span>' in html
+    display = "block" if kind == "math-display" else "inline"
+    assert f'<span class="math {kind}"><math display="{display}"><semantics><mrow>' in html
+    inner = tex[2:-2]
+    assert f'<annotation encoding="application/x-tex">{inner}</annotation></semantics></math></span>' in html
     assert "<em>" not in html
 
 
@@ -120,7 +141,7 @@ def test_seed_answers_render_with_highlighting_lists_and_no_stray_fences(seed_de
     sums = cards[3].answer_html
     assert '<div class="highlight">' in sums and '<span class="o">&gt;&gt;&gt;</span>' in sums
     assert all("```" not in card.answer_html for card in cards)
-    assert '<span class="math math-display">\\[ X_t = c + \\phi_1 X_{t-1}' in cards[5].answer_html
+    assert '<annotation encoding="application/x-tex"> X_t = c + \\phi_1 X_{t-1}' in cards[5].answer_html
     assert "\\text{adjusted\\_logits}" in cards[7].answer_html
 
 
@@ -280,3 +301,33 @@ def test_highlighting_and_math_keep_their_classes():
     html = render_markdown("```python\ndef f(): pass\n```\n\n\\(x\\)")
     assert '<div class="highlight">' in html and '<span class="k">def</span>' in html
     assert '<span class="math math-inline">' in html
+
+
+# Server-side MathML ------------------------------------------------------------
+
+from quiz.mathml import tex_to_mathml  # noqa: E402
+
+
+def test_mathml_is_rewritten_through_an_allow_list():
+    # latex2mathml passes \text{…} through unescaped and makes \href an attribute.
+    mathml = tex_to_mathml(r"\text{<script>alert(1)</script>} \href{javascript:alert(1)}{x} x^2", display=False)
+    assert "<script" not in mathml and "javascript" not in mathml.split("<annotation")[0]
+    assert "<mtext>alert(1)</mtext>" in mathml and "<msup><mi>x</mi><mn>2</mn></msup>" in mathml
+    assert '<annotation encoding="application/x-tex">\\text{&lt;script&gt;' in mathml
+    assert active_content(f'<span class="math">{mathml}</span>') == []
+
+
+def test_tex_the_converter_cannot_read_stays_tex_for_katex():
+    html = render_markdown(r"\( \frac{1}{ \)")
+    assert html == '<p><span class="math math-inline">\\( \\frac{1}{ \\)</span></p>'
+
+
+def test_a_formula_inside_an_attribute_is_plain_tex_there():
+    html = render_markdown(r'[t](https://example.com "about \(x\)") ![\(y\)](https://example.com/i.png)')
+    assert 'title="about \\(x\\)"' in html and 'alt="\\(y\\)"' in html
+    assert "<math" not in html
+
+
+def test_deeply_nested_tex_falls_back_to_text_without_error():
+    html = render_markdown("\\(" + "{" * 4000 + "x" + "}" * 4000 + "\\)")
+    assert html.startswith('<p><span class="math math-inline">\\(')
