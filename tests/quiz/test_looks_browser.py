@@ -1,0 +1,80 @@
+"""What the eye sees: contrast, phone layout and the hints the pages give."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from quiz import services
+from quiz.models import Card
+from tests.conftest import ARTIFACTS, PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def rgb(css_colour: str) -> tuple[float, float, float]:
+    red, green, blue = (float(part) for part in re.findall(r"[\d.]+", css_colour)[:3])
+    return red, green, blue
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG 2 contrast ratio of two computed CSS colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [value / 255 for value in rgb(colour)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def log_in(page, user) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
+
+
+def computed(page, selector: str, prop: str) -> str:
+    return page.locator(selector).first.evaluate(f"el => getComputedStyle(el).getPropertyValue('{prop}')")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_destructive_buttons_are_readable_and_the_focus_ring_stands_out(page, user, deck_with_cards, theme):
+    page.emulate_media(color_scheme=theme)
+    deck = deck_with_cards(1)
+    log_in(page, user)
+    for path in (f"/decks/{deck.slug}/reset/", "/accounts/delete/"):
+        page.goto(path)
+        button = "button.danger"
+        text, fill = computed(page, button, "color"), computed(page, button, "background-color")
+        assert contrast(text, fill) >= 4.5, f"{path}: {text} on {fill}"
+
+    page.goto("/")
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")  # the brand link, on the white header
+    ring = page.evaluate("getComputedStyle(document.activeElement).outlineColor")
+    header = computed(page, ".site-header", "background-color")
+    body = computed(page, "body", "background-color")
+    assert contrast(ring, header) >= 3 and contrast(ring, body) >= 3, f"ring {ring} on {header} / {body}"
+
+
+def test_wide_math_on_a_phone_scrolls_by_keyboard_and_shows_it_can(page, user, seed_deck):
+    page.set_viewport_size({"width": 390, "height": 844})
+    card = Card.objects.get(deck=seed_deck, answer__contains="AR(p)")
+    log_in(page, user)
+    page.goto(card.get_absolute_url())
+    expect(page.locator(".math-display .katex").first).to_be_visible()
+    # X_t = c + φ1 X_{t-1} + … + φp X_{t-p} + ε_t, the widest formula on the card.
+    formula = page.locator(".math-display", has_text="Xt=c+")
+    scroll_width, client_width = formula.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert scroll_width > client_width  # wider than the phone
+    # The hint: an edge shadow painted behind the content while more hides there.
+    assert formula.evaluate("el => getComputedStyle(el).backgroundImage").count("radial-gradient") == 2
+    formula.screenshot(path=ARTIFACTS / "wide-math-390.png")
+    expect(formula).to_have_attribute("tabindex", "0")
+    formula.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("el => el.scrollLeft > 0", arg=formula.element_handle())
