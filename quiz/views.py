@@ -244,7 +244,7 @@ def _distribution_chart(title: str, x_label: str, rows: list[tuple[str, int]], c
         x_label=x_label,
         y_label="Cards",
         labels=[label for label, _ in rows],
-        series=[(css_class, "cards", [count for _, count in rows])],
+        series=[charts.Series(css_class, "cards", [count for _, count in rows], one="card")],
         width=420,
         height=220,
     )
@@ -278,7 +278,7 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             y_label="Cards",
             labels=[str(n) for n in range(30)],
             tooltip_labels=[f"{d:%a %-d %b}" + (" (today, with overdue)" if d == day else "") for d in next_30],
-            series=[("bar-due", "due", due_counts)],
+            series=[charts.Series("bar-due", "due", due_counts)],
             label_every=5,
         ),
         "forecast_rows": list(zip(next_30, due_counts)),
@@ -288,8 +288,12 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             y_label="Answers",
             labels=[f"{d:%-d %b}" for d in last_30],
             series=[
-                (f"bar-{kind}", label, [by_kind.get(d, {}).get(kind, 0) for d in last_30])
-                for kind, label in (("new", "new"), ("review", "review"), ("drill", "drill"))
+                charts.Series(f"bar-{kind}", label, [by_kind.get(d, {}).get(kind, 0) for d in last_30], one=one)
+                for kind, label, one in (
+                    ("new", "new answers", "new answer"),
+                    ("review", "reviews", "review"),
+                    ("drill", "drill answers", "drill answer"),
+                )
             ],
             label_every=7,
         ),
@@ -301,8 +305,8 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             y_label="Passed",
             labels=[f"Last {row.period_days} days" for row in retention],
             series=[
-                ("bar-young", "young cards", [row.young_percent or 0 for row in retention]),
-                ("bar-mature", "mature cards", [row.mature_percent or 0 for row in retention]),
+                charts.Series("bar-young", "young cards", [row.young_percent or 0 for row in retention]),
+                charts.Series("bar-mature", "mature cards", [row.mature_percent or 0 for row in retention]),
             ],
             grouped=True,
             y_max=100,
@@ -319,7 +323,7 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             y_label="Answers",
             labels=[str(grade) for grade, _ in buttons],
             tooltip_labels=[f"{grade} · {scheduling.GRADE_MEANINGS[grade]}" for grade, _ in buttons],
-            series=[("bar-grade", "answers", [count for _, count in buttons])],
+            series=[charts.Series("bar-grade", "answers", [count for _, count in buttons], one="answer")],
             width=420,
             height=220,
         ),

@@ -78,3 +78,52 @@ def test_wide_math_on_a_phone_scrolls_by_keyboard_and_shows_it_can(page, user, s
     formula.focus()
     page.keyboard.press("ArrowRight")
     page.wait_for_function("el => el.scrollLeft > 0", arg=formula.element_handle())
+
+
+# For each chart: x-axis labels that overlap each other, and any text that
+# reaches outside the drawing. Labels are compared in their own rotated
+# frame: a slanted label's box is its unrotated box moved by the rotation
+# of its anchor.
+CHART_TEXT_PROBLEMS = """() => {
+  const problems = [];
+  document.querySelectorAll("svg.chart-svg").forEach((svg) => {
+    const name = svg.getAttribute("aria-labelledby");
+    const frame = svg.getBoundingClientRect();
+    svg.querySelectorAll("text").forEach((text) => {
+      const box = text.getBoundingClientRect();
+      if (box.left < frame.left - 1 || box.right > frame.right + 1 || box.top < frame.top - 1 || box.bottom > frame.bottom + 1) {
+        problems.push(`${name}: "${text.textContent}" reaches outside the chart`);
+      }
+    });
+    let previous = null;
+    svg.querySelectorAll("text.tick-x").forEach((text) => {
+      const local = text.getBBox();
+      const match = /rotate\\(([-\\d.]+)/.exec(text.getAttribute("transform") || "");
+      const angle = match ? (-Number(match[1]) * Math.PI) / 180 : 0;
+      const x = Number(text.getAttribute("x")), y = Number(text.getAttribute("y"));
+      const dx = x * Math.cos(angle) - y * Math.sin(angle) - x, dy = x * Math.sin(angle) + y * Math.cos(angle) - y;
+      const box = { left: local.x + dx, right: local.x + local.width + dx, top: local.y + dy, bottom: local.y + local.height + dy, text: text.textContent };
+      if (previous && box.left < previous.right && previous.left < box.right && box.top < previous.bottom && previous.top < box.bottom) {
+        problems.push(`${name}: "${previous.text}" and "${box.text}" overlap`);
+      }
+      previous = box;
+    });
+  });
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_chart_labels_neither_overlap_nor_get_clipped(page, user, make_card, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    card = make_card(question="How does `tf.function` help?")
+    services.record_review(user=user, card_id=card.pk, grade=1, shown_version=0)
+    log_in(page, user)
+    page.goto("/stats/")
+    assert page.locator("svg.chart-svg text.tick-x").count() > 30
+    assert page.evaluate(CHART_TEXT_PROBLEMS) == []
+    # The y axis counts in whole steps, and the tooltip counts one card as one.
+    grid_labels = page.locator("svg[aria-labelledby='intervals-title'] text.tick:not(.tick-x)").all_text_contents()
+    assert grid_labels == ["0", "1"]
+    expect(page.locator("svg[aria-labelledby='intervals-title'] rect title")).to_have_text("1d: 1 card")
+    expect(page.get_by_role("link", name="How does tf.function help?").first).to_be_visible()
