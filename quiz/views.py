@@ -201,15 +201,14 @@ def grade(request: HttpRequest) -> HttpResponse:
 def undo(request: HttpRequest) -> HttpResponse:
     deck = _scope(request.POST.get("deck"))
     card = services.undo_last_review(user=request.user)
+    notice = "Undone: this card is back as it was." if card else "Nothing to undo today."
     if not request.htmx:
-        if card is None:
-            messages.info(request, "Nothing to undo today.")
-            return redirect(_review_url(deck))
-        return redirect(f"{_review_url(deck)}?card={card.pk}")
+        # The same words as with htmx, carried across the redirect.
+        messages.info(request, notice)
+        return redirect(f"{_review_url(deck)}?card={card.pk}" if card else _review_url(deck))
     day = request.user.review_day()
     queue = build_queue(request.user, day=day, deck=deck)
     item = queue_item_for(request.user, card.pk, day) if card else queue.next
-    notice = "Undone: this card is back as it was." if card else "Nothing to undo today."
     return _render_review(request, deck=deck, queue=queue, item=item, notice=notice)
 
 

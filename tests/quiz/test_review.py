@@ -340,6 +340,19 @@ def test_undo_over_http_brings_the_card_back(user_client, user, deck_with_cards)
     assert "Nothing to undo today." in html
 
 
+def test_undo_without_javascript_says_undone_on_the_page_it_lands_on(user_client, deck_with_cards):
+    deck = deck_with_cards(2)
+    first = deck.cards.order_by("position").first()
+    grade_via_http(user_client, first.pk, 5)
+    response = user_client.post(reverse("review_undo"), follow=True)
+    html = response.content.decode()
+    assert response.redirect_chain == [(f"{reverse('review')}?card={first.pk}", 302)]
+    assert shown_card(html) == first.pk and "Undone: this card is back as it was." in html
+    assert ReviewLog.objects.count() == 0
+    html = user_client.post(reverse("review_undo"), follow=True).content.decode()
+    assert "Nothing to undo today." in html
+
+
 def test_summary_when_nothing_is_left(user_client, make_card):
     card = make_card()
     grade_via_http(user_client, card.pk, 5, flipped_at="")
