@@ -121,3 +121,9 @@ def test_manifest_static_build_finds_every_referenced_file(tmp_path, settings):
     call_command("collectstatic", "--noinput", verbosity=0)
     assert (tmp_path / "staticfiles.json").exists()
     assert list(tmp_path.glob("vendor/katex/fonts/KaTeX_Main-Regular.*.woff2"))
+
+
+def test_card_page_has_one_main_heading(user_client, make_card):
+    card = make_card(question="What is `tf.data`?")
+    html = user_client.get(card.get_absolute_url()).content.decode()
+    assert html.count("<h1") == 1 and f"Card {card.position} of {card.deck.name}</h1>" in html
