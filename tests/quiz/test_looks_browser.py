@@ -127,3 +127,31 @@ def test_chart_labels_neither_overlap_nor_get_clipped(page, user, make_card, wid
     assert grid_labels == ["0", "1"]
     expect(page.locator("svg[aria-labelledby='intervals-title'] rect title")).to_have_text("1d: 1 card")
     expect(page.get_by_role("link", name="How does tf.function help?").first).to_be_visible()
+
+
+@pytest.mark.parametrize("grade_buttons", ["six", "four"])
+def test_grade_panel_reads_in_one_line_on_a_desktop_and_stays_small_on_a_phone(page, make_user, seed_deck, grade_buttons):
+    user = make_user(grade_buttons=grade_buttons)
+    log_in(page, user)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/review/")
+    page.get_by_role("button", name="Show answer").click()
+    names = page.locator(".grade .grade-name")
+    expect(names).to_have_count(6 if grade_buttons == "six" else 4)
+    for name in names.all():
+        height, line = name.evaluate("el => [el.getBoundingClientRect().height, parseFloat(getComputedStyle(el).lineHeight)]")
+        assert height < 1.5 * line, f"{name.text_content()!r} wraps"
+    page.set_viewport_size({"width": 390, "height": 844})
+    panel = page.locator(".grade-form").bounding_box()
+    assert panel["height"] <= 140, f"the sticky grade panel takes {panel['height']} of 844 px"
+    for button in page.locator(".grade").all():
+        assert button.bounding_box()["height"] >= 44  # still a comfortable target
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_home_figures_fill_their_rows(page, user, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, user)
+    tops = [box["y"] for box in (tile.bounding_box() for tile in page.locator(".dashboard-figures > div").all())]
+    per_row = {top: tops.count(top) for top in tops}
+    assert len(tops) == 6 and len(set(per_row.values())) == 1 and min(per_row.values()) > 1, per_row
