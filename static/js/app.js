@@ -101,5 +101,9 @@
   document.addEventListener("keydown", onKeyDown);
   document.addEventListener("DOMContentLoaded", fillBrowserTimeZone);
   // After math.js (loaded first) has typeset: KaTeX sets the real widths.
-  document.addEventListener("DOMContentLoaded", function () { markScrollers(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    markScrollers(document);
+    // A timeline too wide for the screen opens at its latest end: today.
+    document.querySelectorAll("[data-scroll-to-end]").forEach(function (el) { el.scrollLeft = el.scrollWidth; });
+  });
 })();

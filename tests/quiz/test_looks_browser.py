@@ -168,3 +168,17 @@ def test_chromium_reads_the_manifest_under_the_csp_and_finds_the_app_installable
     # Playwright's contexts are incognito, where Chromium installs nothing;
     # every other reason (icons, display, start URL, CSP) would show here.
     assert errors == ["in-incognito"], errors
+
+
+def test_on_a_phone_the_heatmap_opens_at_today(page, user, make_card):
+    page.set_viewport_size({"width": 390, "height": 844})
+    services.record_review(user=user, card_id=make_card().pk, grade=4, shown_version=0)
+    log_in(page, user)
+    page.goto("/stats/")
+    scroller = page.locator(".chart-scroll", has=page.locator("svg.heatmap"))
+    today = page.locator("rect.heat-today")
+    expect(scroller).to_have_attribute("tabindex", "0")  # it scrolls, so the keyboard can scroll it
+    page.wait_for_function("el => el.scrollLeft > 0", arg=scroller.element_handle())
+    inside = scroller.bounding_box()
+    cell = today.bounding_box()
+    assert inside["x"] <= cell["x"] and cell["x"] + cell["width"] <= inside["x"] + inside["width"]
