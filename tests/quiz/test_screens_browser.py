@@ -27,6 +27,9 @@ AXE = Axe()
 AXE_WIDTHS = {1280, 390}
 OVERFLOW_WIDTHS = {390, 320}
 SCREENS = [(theme, width) for theme in ("light", "dark") for width in (1280, 390, 320)]
+# Also shot as the screen shows them, without scrolling: `make screenshots`
+# copies the light phone ones into docs/ for the README.
+FIRST_SCREEN_SHOTS = {"review-answer", "stats"}
 
 
 def studied_history(user, deck: Deck) -> None:
@@ -108,6 +111,8 @@ def sweep(context, base_url: str, pages: dict[str, str], *, theme: str, width: i
         if width in AXE_WIDTHS:
             problems += [f"{name}: {violation}" for violation in serious_violations(page)]
         page.screenshot(path=ARTIFACTS / f"screen-{theme}-{width}-{name}.png", full_page=True)
+        if name in FIRST_SCREEN_SHOTS:
+            page.screenshot(path=ARTIFACTS / f"screen-{theme}-{width}-{name}-first-screen.png")
     page.close()
     problems += [f"console: {error}" for error in console_errors]
     return problems
