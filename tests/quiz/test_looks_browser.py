@@ -182,3 +182,22 @@ def test_on_a_phone_the_heatmap_opens_at_today(page, user, make_card):
     inside = scroller.bounding_box()
     cell = today.bounding_box()
     assert inside["x"] <= cell["x"] and cell["x"] + cell["width"] <= inside["x"] + inside["width"]
+
+
+@pytest.mark.parametrize("width", [390, 320])
+def test_on_a_phone_every_figure_and_link_of_the_deck_table_is_on_screen(page, user, deck_with_cards, width):
+    deck_with_cards(3, name="Statistics for machine learning, second edition")
+    deck_with_cards(2)
+    page.set_viewport_size({"width": width, "height": 844})
+    log_in(page, user)
+    cells = page.locator(".deck-table tbody td, .deck-table tfoot th, .deck-table tfoot td")
+    assert cells.count() == 3 * 6
+    for cell in cells.all():
+        box = cell.bounding_box()
+        if box:  # an empty action cell is not drawn
+            assert 0 <= box["x"] and box["x"] + box["width"] <= width, cell.inner_html()
+    link = page.get_by_role("link", name=re.compile(r"^Review now\s*: Statistics for machine learning"))
+    link.scroll_into_view_if_needed()
+    expect(link).to_be_in_viewport()
+    # Still a table to a screen reader, each figure named by its column.
+    expect(page.get_by_role("row", name=re.compile("^Statistics for machine learning")).get_by_role("cell", name="Suspended 0")).to_be_visible()

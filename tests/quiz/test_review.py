@@ -392,7 +392,7 @@ def test_home_page_counts_cards_due_today(user, user_client, deck_with_cards):
     html = user_client.get(reverse("home")).content.decode()
     assert '<strong data-testid="due-today">20</strong> cards to study today' in html  # new-card limit
     # Nothing is due yet: the headline says so, as the table's Due column does.
-    assert "(0 due, 20 new)" in html and '<td class="num">0</td><td class="num">20</td>' in html
+    assert "(0 due, 20 new)" in html and '<td class="num" data-label="Due">0</td><td class="num" data-label="New today">20</td>' in html
     services.record_review(user=user, card_id=deck.cards.first().pk, grade=2, shown_version=0)
     html = user_client.get(reverse("home")).content.decode()
     assert '<strong data-testid="due-today">20</strong>' in html  # 19 new + 1 to repeat

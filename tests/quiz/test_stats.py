@@ -49,9 +49,12 @@ def test_dashboard_numbers_per_deck_and_today(user, user_client, deck_with_cards
     assert (today.reviewed, today.correct_percent, today.new_seen, today.time_ms) == (2, 50, 2, 8000)
     html = user_client.get(reverse("home")).content.decode()
     assert '<dd data-testid="reviewed-today">2</dd>' in html
-    assert "<td class=\"num\">2</td>" in html and reverse("review_deck", args=[deck_b.slug]) in html
+    assert '<td class="num" data-label="New today">2</td>' in html and reverse("review_deck", args=[deck_b.slug]) in html
     totals = html.split("<tfoot>")[1].split("</tfoot>")[0]
-    assert 'All decks</th><td class="num">0</td><td class="num">2</td><td class="num">1</td><td class="num">1</td>' in totals
+    assert (
+        'All decks</th><td class="num" data-label="Due">0</td><td class="num" data-label="New today">2</td>'
+        '<td class="num" data-label="Learning">1</td><td class="num" data-label="Suspended">1</td>'
+    ) in totals
 
 
 def test_dashboard_counts_what_the_review_queue_will_show(user, deck_with_cards):
