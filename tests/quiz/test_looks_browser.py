@@ -123,6 +123,11 @@ def test_chart_labels_neither_overlap_nor_get_clipped(page, user, make_card, wid
     page.goto("/stats/")
     assert page.locator("svg.chart-svg text.tick-x").count() > 30
     assert page.evaluate(CHART_TEXT_PROBLEMS) == []
+    # Tick labels are drawn at a readable size even when the phone shrinks the chart.
+    heights = page.evaluate(
+        "() => [...document.querySelectorAll('svg.chart-svg text.tick:not([transform])')].map((t) => t.getBoundingClientRect().height)"
+    )
+    assert min(heights) >= 10, min(heights)
     # The y axis counts in whole steps, and the tooltip counts one card as one.
     grid_labels = page.locator("svg[aria-labelledby='intervals-title'] text.tick:not(.tick-x)").all_text_contents()
     assert grid_labels == ["0", "1"]
