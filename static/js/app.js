@@ -103,6 +103,8 @@
   // After math.js (loaded first) has typeset: KaTeX sets the real widths.
   document.addEventListener("DOMContentLoaded", function () {
     markScrollers(document);
+    // KaTeX's own fonts can arrive later and widen a formula past its box.
+    if (document.fonts && document.fonts.ready) document.fonts.ready.then(function () { markScrollers(document); });
     // A timeline too wide for the screen opens at its latest end: today.
     document.querySelectorAll("[data-scroll-to-end]").forEach(function (el) { el.scrollLeft = el.scrollWidth; });
   });
