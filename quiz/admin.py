@@ -118,7 +118,6 @@ class CardAdmin(admin.ModelAdmin):
     list_select_related = ("deck",)
     search_fields = ("question", "answer")
     ordering = ("deck", "position", "id")
-    filter_horizontal = ("tags",)
     readonly_fields = ("preview", "source_key", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("deck", "position", "question", "answer", "tags")}),

@@ -1,4 +1,5 @@
 import datetime as dt
+import html
 from decimal import Decimal
 
 from django.conf import settings
@@ -6,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils.html import strip_tags
 
 from quiz import rendering, scheduling
 
@@ -106,6 +108,12 @@ class Card(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("card_detail", args=[self.pk])
+
+    @property
+    def question_text(self) -> str:
+        """The question as a reader sees it, in plain text: for lists and
+        links, where Markdown's `code` backticks would show raw."""
+        return html.unescape(strip_tags(self.question_html)).strip()
 
     def render(self) -> None:
         """Store the HTML of both sides. Raises rendering.RenderError (see clean)."""

@@ -201,15 +201,14 @@ def grade(request: HttpRequest) -> HttpResponse:
 def undo(request: HttpRequest) -> HttpResponse:
     deck = _scope(request.POST.get("deck"))
     card = services.undo_last_review(user=request.user)
+    notice = "Undone: this card is back as it was." if card else "Nothing to undo today."
     if not request.htmx:
-        if card is None:
-            messages.info(request, "Nothing to undo today.")
-            return redirect(_review_url(deck))
-        return redirect(f"{_review_url(deck)}?card={card.pk}")
+        # The same words as with htmx, carried across the redirect.
+        messages.info(request, notice)
+        return redirect(f"{_review_url(deck)}?card={card.pk}" if card else _review_url(deck))
     day = request.user.review_day()
     queue = build_queue(request.user, day=day, deck=deck)
     item = queue_item_for(request.user, card.pk, day) if card else queue.next
-    notice = "Undone: this card is back as it was." if card else "Nothing to undo today."
     return _render_review(request, deck=deck, queue=queue, item=item, notice=notice)
 
 
@@ -244,7 +243,7 @@ def _distribution_chart(title: str, x_label: str, rows: list[tuple[str, int]], c
         x_label=x_label,
         y_label="Cards",
         labels=[label for label, _ in rows],
-        series=[(css_class, "cards", [count for _, count in rows])],
+        series=[charts.Series(css_class, "cards", [count for _, count in rows], one="card")],
         width=420,
         height=220,
     )
@@ -278,7 +277,7 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             y_label="Cards",
             labels=[str(n) for n in range(30)],
             tooltip_labels=[f"{d:%a %-d %b}" + (" (today, with overdue)" if d == day else "") for d in next_30],
-            series=[("bar-due", "due", due_counts)],
+            series=[charts.Series("bar-due", "due", due_counts)],
             label_every=5,
         ),
         "forecast_rows": list(zip(next_30, due_counts)),
@@ -288,8 +287,12 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             y_label="Answers",
             labels=[f"{d:%-d %b}" for d in last_30],
             series=[
-                (f"bar-{kind}", label, [by_kind.get(d, {}).get(kind, 0) for d in last_30])
-                for kind, label in (("new", "new"), ("review", "review"), ("drill", "drill"))
+                charts.Series(f"bar-{kind}", label, [by_kind.get(d, {}).get(kind, 0) for d in last_30], one=one)
+                for kind, label, one in (
+                    ("new", "new answers", "new answer"),
+                    ("review", "reviews", "review"),
+                    ("drill", "drill answers", "drill answer"),
+                )
             ],
             label_every=7,
         ),
@@ -301,8 +304,8 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             y_label="Passed",
             labels=[f"Last {row.period_days} days" for row in retention],
             series=[
-                ("bar-young", "young cards", [row.young_percent or 0 for row in retention]),
-                ("bar-mature", "mature cards", [row.mature_percent or 0 for row in retention]),
+                charts.Series("bar-young", "young cards", [row.young_percent or 0 for row in retention]),
+                charts.Series("bar-mature", "mature cards", [row.mature_percent or 0 for row in retention]),
             ],
             grouped=True,
             y_max=100,
@@ -319,7 +322,7 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             y_label="Answers",
             labels=[str(grade) for grade, _ in buttons],
             tooltip_labels=[f"{grade} · {scheduling.GRADE_MEANINGS[grade]}" for grade, _ in buttons],
-            series=[("bar-grade", "answers", [count for _, count in buttons])],
+            series=[charts.Series("bar-grade", "answers", [count for _, count in buttons], one="answer")],
             width=420,
             height=220,
         ),

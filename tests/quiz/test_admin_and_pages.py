@@ -79,6 +79,12 @@ def test_admin_is_for_staff_only(user_client):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
+def test_card_page_has_one_main_heading(user_client, make_card):
+    card = make_card(question="What is `tf.data`?")
+    html = user_client.get(card.get_absolute_url()).content.decode()
+    assert html.count("<h1") == 1 and f"Card {card.position} of {card.deck.name}</h1>" in html
+
+
 def test_deck_list_deck_page_and_card_page(user_client, seed_deck):
     html = user_client.get(reverse("deck_list")).content.decode()
     assert "Tensorflow Quiz - interview-oriented" in html and '<td class="num">13</td>' in html
