@@ -49,9 +49,9 @@ MAX_TAG_LENGTH = 64  # Tag.name's max_length
 MAX_TAGS_PER_CARD = 20
 
 CLOZE_PLACEHOLDER = "[…]"
-# The deletion a cloze card asks for, highlighted on its answer side. Raw
-# HTML in the Markdown: the sanitiser allows <strong> with a class.
-CLOZE_ANSWER_HTML = '<strong class="cloze">{}</strong>'
+# The deletion a cloze card asks for, highlighted on its answer side: raw
+# HTML in the Markdown, and a tag the sanitiser allows (it strips classes).
+CLOZE_ANSWER_HTML = "<ins>{}</ins>"
 # Spans a cloze line never reads deletions in: the renderer's code spans and
 # math (quiz/rendering.py), matched the same way, line by line.
 CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")

@@ -26,7 +26,7 @@ def test_a_cloze_review_hides_one_deletion_then_shows_it_highlighted(page, schem
     question = page.locator(f'#review-card article[data-card="{paris.pk}"] .card-question')
     expect(question).to_have_text("[…] is the capital of France.")  # the other deletion is shown
     page.keyboard.press("Space")
-    highlight = page.locator(".card-answer strong.cloze")
+    highlight = page.locator(".card-answer ins")
     expect(highlight).to_have_text("Paris")
     expect(page.locator(".card-answer")).to_have_text("Paris is the capital of France.")
     background = highlight.evaluate("element => getComputedStyle(element).backgroundColor")

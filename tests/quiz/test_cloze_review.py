@@ -112,4 +112,4 @@ def test_the_review_page_shows_the_gap_and_the_flip_the_highlighted_deletion(use
     assert f'data-card="{paris.pk}"' in html
     assert "<p>[…] is the capital of France.</p>" in html
     html = user_client.get(reverse("review_flip", args=[paris.pk])).content.decode()
-    assert '<strong class="cloze">Paris</strong> is the capital of France.' in html
+    assert '<ins>Paris</ins> is the capital of France.' in html

@@ -261,7 +261,7 @@ def test_cloze_cards_are_siblings_rendered_with_the_gap_and_the_highlight(tmp_pa
     assert first.note_key == second.note_key is not None
     assert first.cloze == "[Paris] is the capital of [France]."
     assert first.question_html == "<p>[…] is the capital of France.</p>"
-    assert first.answer_html == '<p><strong class="cloze">Paris</strong> is the capital of France.</p>'
+    assert first.answer_html == '<p><ins>Paris</ins> is the capital of France.</p>'
     assert second.question_html == "<p>Paris is the capital of […].</p>"
 
 
