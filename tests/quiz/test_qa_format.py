@@ -1,5 +1,7 @@
 """The Q&A format parser, directly: pure Python, no database."""
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -401,3 +403,17 @@ def test_the_seed_dumps_and_parses_back_unchanged():
         deck = parse(decode(handle.read()))
     again = parse(dump(deck.title, deck.description, deck.cards))
     assert [(c.question, c.answer, c.source_key) for c in again.cards] == [(c.question, c.answer, c.source_key) for c in deck.cards]
+
+
+def test_the_readme_example_parses_as_the_readme_says():
+    with open("README.md", encoding="utf-8") as handle:
+        readme = handle.read()
+    example = readme.split("### Tags, `A:` lines and cloze cards")[1].split("````markdown\n")[1].split("\n````")[0]
+    deck = parse(re.sub(r" +←.*", "", example))
+    assert [(c.question.split("\n")[0], c.tags) for c in deck.cards] == [
+        ("What is the capital of France?", ("geography", "europe", "capitals")),
+        ("What does this print?", ("geography",)),
+        ("[…] is the capital of Australia.", ("geography", "oceania")),
+        ("Canberra is the capital of […].", ("geography", "oceania")),
+    ]
+    assert "Why sorted?" in deck.cards[1].answer
