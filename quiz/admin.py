@@ -1,6 +1,7 @@
 import io
 import time
 import zipfile
+from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
@@ -93,7 +94,11 @@ class DeckAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             deadline = time.monotonic() + WEB_IMPORT_SECONDS
             try:
-                parsed = parse(decode(upload.read()), deck_title=form.cleaned_data["deck"] or None)
+                parsed = parse(
+                    decode(upload.read()),
+                    deck_title=form.cleaned_data["deck"] or None,
+                    default_title=Path(upload.name).stem,
+                )
                 if len(parsed.cards) > WEB_IMPORT_MAX_CARDS:
                     problems = [
                         f"{upload.name} has {len(parsed.cards):,} cards; the web import takes up to "

@@ -129,11 +129,13 @@ class _Start:
     text: str  # the rest of the start line
 
 
-def parse(text: str, deck_title: str | None = None) -> ParsedDeck:
-    """Parse a Q&A document. `deck_title` overrides the `# Title` heading."""
+def parse(text: str, deck_title: str | None = None, *, default_title: str | None = None) -> ParsedDeck:
+    """Parse a Q&A document. `deck_title` overrides the `# Title` heading;
+    `default_title` (the file's name) stands in for a missing one, as in
+    hashcards files, which have none."""
     lines = list(enumerate(text.splitlines(), start=1))
     title, lines = _take_title(lines)
-    title = deck_title or title
+    title = deck_title or title or default_title
     lines = _unwrap_outer_fence(lines)
 
     problems: list[FormatProblem] = []
@@ -399,8 +401,12 @@ def _cloze_cards(cloze: str, lineno: int, problems: list[FormatProblem]) -> list
             answer.append(cloze[last:start])
             content = cloze[start + 1 : end - 1]
             if number == hidden:
-                # `[…](` or a line's `[…]:` would be a Markdown link.
-                question.append(CLOZE_PLACEHOLDER + {"(": "&#40;", ":": "&#58;"}.get(cloze[end : end + 1], cloze[end : end + 1]))
+                # `[…](`, or `[…]:` starting a line, would be Markdown link syntax.
+                after = cloze[end : end + 1]
+                starts_line = not cloze[cloze.rfind("\n", 0, start) + 1 : start].strip()
+                if after == "(" or (after == ":" and starts_line):
+                    after = f"&#{ord(after)};"
+                question.append(CLOZE_PLACEHOLDER + after)
                 answer.append(CLOZE_ANSWER_HTML.format(content) + cloze[end : end + 1])
                 last = end + 1
             else:

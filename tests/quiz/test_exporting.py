@@ -147,3 +147,16 @@ def test_admin_action_exports_one_deck_as_markdown_and_several_as_a_zip(staff_cl
 def test_export_reads_the_deck_in_two_queries(seed_deck, django_assert_num_queries):
     with django_assert_num_queries(2):  # cards, then their tags
         export_deck(seed_deck)
+
+
+def test_the_admin_import_of_a_hashcards_file_without_a_title_names_the_deck_after_the_file(staff_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("Capitals.md", b"Q: Capital of France?\nA: Paris\n\nC: [Rome] is in [Italy].\n")
+    html = staff_client.post(reverse("admin:quiz_deck_import"), {"file": upload}).content.decode()
+    assert '<strong data-count="created">3</strong>' in html
+    deck = Deck.objects.get()
+    assert deck.name == "Capitals"
+    tags_before = snapshot(deck)
+    assert reimport(deck).endswith("0 created, 0 updated, 3 unchanged")
+    assert snapshot(deck) == tags_before

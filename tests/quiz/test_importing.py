@@ -301,3 +301,10 @@ def test_a_key_held_by_another_deck_is_left_empty_and_the_question_matches_next_
     fresh = Card.objects.get(deck__slug="deck")
     assert fresh.source_key is None
     assert "0 created, 0 updated, 1 unchanged" in import_qa(path)
+
+
+def test_a_file_without_a_title_imports_under_its_file_name(tmp_path):
+    path = tmp_path / "French.md"
+    path.write_text("Q: What is the capital of France?\nA: Paris\n\nC: [Paris] is the capital of [France].\n")
+    assert "French: 3 created" in import_qa(path)
+    assert Deck.objects.get().slug == "french"

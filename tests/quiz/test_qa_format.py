@@ -302,6 +302,22 @@ def test_a_deletion_before_a_parenthesis_or_colon_is_not_a_markdown_link():
     deck = parse("# D\nC: [print](x)\n\nC: [Key]: value\n")
     assert deck.cards[0].question == "[…]&#40;x)"
     assert deck.cards[1].question == "[…]&#58; value"
+    assert parse("# D\nC: Verse [6]:9\n").cards[0].question == "Verse […]:9"  # mid-line: no link syntax
+
+
+def test_hashcards_own_examples_parse_and_a_file_without_a_title_takes_its_name():
+    text = (
+        "Q: List the PGM minerals.\nA:\n\n- ruthenium\n- rhodium\n\n"
+        "C:\nBetter is the sight of the eyes than the wandering of the\ndesire: this is also vanity and vexation of spirit.\n\n"
+        "— [Ecclesiastes] [6]:[9]\n"
+    )
+    deck = parse(text, default_title="Proverbs")
+    assert deck.title == "Proverbs"
+    assert deck.cards[0].answer == "- ruthenium\n- rhodium"
+    assert [c.question.splitlines()[-1] for c in deck.cards[1:]] == ["— […] 6:9", "— Ecclesiastes […]:9", "— Ecclesiastes 6:[…]"]
+    assert deck.cards[1].question.startswith("Better is the sight")
+    assert parse("# Own title\nQ: a?\nb", default_title="File").title == "Own title"
+    assert parse("# Own title\nQ: a?\nb", deck_title="Option", default_title="File").title == "Option"
 
 
 @pytest.mark.parametrize(
