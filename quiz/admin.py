@@ -142,11 +142,11 @@ class CardAdmin(admin.ModelAdmin):
     search_fields = ("question", "answer")
     ordering = ("deck", "position", "id")
     filter_horizontal = ("tags",)
-    readonly_fields = ("preview", "source_key", "created_at", "updated_at")
+    readonly_fields = ("preview", "source_key", "note_key", "cloze", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("deck", "position", "question", "answer", "tags")}),
         ("Preview, as the review page shows it", {"fields": ("preview",)}),
-        ("Import", {"fields": ("source_key", "created_at", "updated_at"), "classes": ("collapse",)}),
+        ("Import", {"fields": ("source_key", "note_key", "cloze", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
     actions = ("move_to_deck", "add_tag")
 
