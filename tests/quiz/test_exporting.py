@@ -10,14 +10,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, assume, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from quiz import services
 from quiz.importing import export_deck, import_deck
 from quiz.models import Card, CardProgress, Deck, Tag
-from quiz.qa_format import parse
+from quiz.qa_format import QAFormatError, parse
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +109,7 @@ def test_generated_decks_export_and_reimport_unchanged(items):
             card = Card.objects.create(deck=deck, position=deck.cards.count() + 1, question=question, answer=answer)
             card.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tag_names])
     count = deck.cards.count()
+    assume(count > 0)  # an empty deck is its own test below
     before = snapshot(deck)
     assert reimport(deck).endswith(f"0 created, 0 updated, {count} unchanged")
     assert snapshot(deck) == before
@@ -160,3 +161,10 @@ def test_the_admin_import_of_a_hashcards_file_without_a_title_names_the_deck_aft
     tags_before = snapshot(deck)
     assert reimport(deck).endswith("0 created, 0 updated, 3 unchanged")
     assert snapshot(deck) == tags_before
+
+
+def test_an_empty_deck_exports_its_title_which_the_import_refuses(make_deck):
+    deck = make_deck(name="Empty", slug="empty")
+    assert export_deck(deck) == "# Empty\n"
+    with pytest.raises(QAFormatError, match="no cards found"):
+        parse(export_deck(deck))
