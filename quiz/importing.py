@@ -9,7 +9,7 @@ from django.utils.text import slugify
 
 from quiz.models import RESERVED_SLUGS, Card, Deck, NewCardFrontier, Tag
 from quiz.qa_format import FormatProblem, ParsedCard, ParsedDeck, QAFormatError, dump
-from quiz.rendering import RenderError, render_markdown
+from quiz.rendering import RenderError, check_limits, render_markdown
 
 
 class ImportTooSlow(Exception):
@@ -53,12 +53,17 @@ def _question_match_key(question: str) -> str:
     return " ".join(question.split()).casefold()
 
 
-def render_cards(parsed: ParsedDeck, *, deadline: float | None = None) -> dict[str, tuple[str, str]]:
+def render_cards(
+    parsed: ParsedDeck, *, deadline: float | None = None, stored: frozenset[str] = frozenset()
+) -> dict[str, tuple[str, str]]:
     """Each card's (question HTML, answer HTML) by source key.
 
     Done before anything is written: a card past the renderer's limits is a
     QAFormatError naming its line (every such card, not just the first), and
-    a `deadline` (time.monotonic()) passed midway raises ImportTooSlow.
+    a `deadline` (time.monotonic()) passed midway raises ImportTooSlow. The
+    cards whose keys are in `stored` already hold this text and its HTML:
+    they are only checked against the limits, which is what keeps an
+    unchanged re-import fast.
     """
     rendered: dict[str, tuple[str, str]] = {}
     problems: list[FormatProblem] = []
@@ -68,11 +73,15 @@ def render_cards(parsed: ParsedDeck, *, deadline: float | None = None) -> dict[s
         sides = []
         for name, text in (("question", card.question), ("answer", card.answer)):
             try:
-                sides.append(render_markdown(text))
+                if card.source_key in stored:
+                    check_limits(text)
+                    sides.append("")
+                else:
+                    sides.append(render_markdown(text))
             except RenderError as error:
                 where = f" (line {error.line} of the {name})" if error.line else ""
                 problems.append(FormatProblem(card.line, f"this card's {name} cannot be shown{where}: {error.message}"))
-        if len(sides) == 2:
+        if len(sides) == 2 and card.source_key not in stored:
             rendered[card.source_key] = (sides[0], sides[1])
     if problems:
         raise QAFormatError(problems)
@@ -91,7 +100,13 @@ def import_deck(parsed: ParsedDeck, *, prune: bool = False, deadline: float | No
     cannot be shown writes nothing.
     """
     assert parsed.title
-    rendered = render_cards(parsed, deadline=deadline)
+    stored = Card.objects.filter(deck__slug=deck_slug(parsed.title), source_key__isnull=False)
+    texts = {key: (_normal(question), _normal(answer)) for key, question, answer in stored.values_list("source_key", "question", "answer")}
+    rendered = render_cards(
+        parsed,
+        deadline=deadline,
+        stored=frozenset(c.source_key for c in parsed.cards if texts.get(c.source_key) == (c.question, c.answer)),
+    )
     with transaction.atomic():
         deck, _ = Deck.objects.get_or_create(
             slug=deck_slug(parsed.title), defaults={"name": parsed.title}
@@ -138,23 +153,25 @@ def import_deck(parsed: ParsedDeck, *, prune: bool = False, deadline: float | No
                     note_key=parsed_card.note_key,
                     cloze=parsed_card.cloze,
                 )
-                card.set_rendered(*rendered[parsed_card.source_key])
+                _set_rendered(card, rendered.get(parsed_card.source_key))
                 created.append((card, parsed_card))
                 continue
             changed = False
-            if (_normal(card.question), _normal(card.answer), card.position, card.note_key, card.cloze) != (
-                parsed_card.question,
-                parsed_card.answer,
+            text_changed = (_normal(card.question), _normal(card.answer)) != (parsed_card.question, parsed_card.answer)
+            if text_changed or (card.position, card.note_key, card.cloze) != (
                 parsed_card.position,
                 parsed_card.note_key,
                 parsed_card.cloze,
             ):
-                card.question = parsed_card.question
-                card.answer = parsed_card.answer
+                if text_changed:
+                    card.question = parsed_card.question
+                    card.answer = parsed_card.answer
+                    _set_rendered(card, rendered.get(parsed_card.source_key))
+                else:
+                    card.set_rendered(card.question_html, card.answer_html)  # same text, same HTML
                 card.position = parsed_card.position
                 card.note_key = parsed_card.note_key
                 card.cloze = parsed_card.cloze
-                card.set_rendered(*rendered[parsed_card.source_key])
                 card.save()
                 changed = True
             if {tag.name for tag in card.tags.all()} != set(parsed_card.tags):
@@ -184,6 +201,17 @@ def import_deck(parsed: ParsedDeck, *, prune: bool = False, deadline: float | No
             report.pruned = len(report.removed) - report.kept_with_history
             stale.delete()
     return report
+
+
+def _set_rendered(card: Card, html: tuple[str, str] | None) -> None:
+    if html is None:
+        # Its stored text was edited after render_cards read it: render it now.
+        try:
+            card.render()
+        except RenderError as error:
+            raise QAFormatError([FormatProblem(0, f"{card.question[:60]!r} cannot be shown: {error}")]) from None
+        return
+    card.set_rendered(*html)
 
 
 def _tags_by_name(names: set[str]) -> dict[str, Tag]:

@@ -308,3 +308,25 @@ def test_a_file_without_a_title_imports_under_its_file_name(tmp_path):
     path.write_text("Q: What is the capital of France?\nA: Paris\n\nC: [Paris] is the capital of [France].\n")
     assert "French: 3 created" in import_qa(path)
     assert Deck.objects.get().slug == "french"
+
+
+def test_an_unchanged_reimport_renders_nothing_but_still_checks_the_limits(tmp_path, monkeypatch):
+    from quiz import importing
+
+    path = tmp_path / "deck.md"
+    path.write_text("# Deck\nQ: one?\nA: first\n\nQ: two?\nA: second\n")
+    import_qa(path)
+    calls = []
+    monkeypatch.setattr(importing, "render_markdown", lambda text: calls.append(text) or f"<p>{text}</p>")
+    assert "0 created, 0 updated, 2 unchanged" in import_qa(path)
+    assert calls == []
+    path.write_text("# Deck\nQ: two?\nA: second\n\nQ: one?\nA: first, edited\n")  # moved and edited
+    assert "0 created, 2 updated, 0 unchanged" in import_qa(path)
+    assert calls == ["one?", "first, edited"]  # the moved card keeps its HTML
+    assert Card.objects.get(question="two?").answer_html == "<p>second</p>"
+
+    # A card stored before a limit existed is reported, not silently kept.
+    Card.objects.filter(question="two?").update(answer="x" * 10_001)
+    path.write_text("# Deck\nQ: two?\nA: " + "x" * 10_001 + "\n\nQ: one?\nA: first, edited\n")
+    with pytest.raises(CommandError, match=":2: this card's answer cannot be shown: 10,001 characters"):
+        import_qa(path)
