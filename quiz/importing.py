@@ -115,7 +115,12 @@ def import_deck(parsed: ParsedDeck, *, prune: bool = False, deadline: float | No
             deck.description = parsed.description
             deck.save(update_fields=["description", "updated_at"])
         report = ImportReport(deck=deck)
-        cards = list(deck.cards.prefetch_related("tags"))
+        cards = list(deck.cards.all())
+        # One read of names, not a prefetch: that built a manager per card and
+        # was most of an unchanged re-import's time.
+        card_tags: dict[int, set[str]] = {}
+        for card_id, name in Card.tags.through.objects.filter(card__deck=deck).values_list("card_id", "tag__name"):
+            card_tags.setdefault(card_id, set()).add(name)
         file_keys = {parsed_card.source_key for parsed_card in parsed.cards}
         existing = {card.source_key: card for card in cards if card.source_key}
         by_question: dict[str, Card] = {}
@@ -174,7 +179,7 @@ def import_deck(parsed: ParsedDeck, *, prune: bool = False, deadline: float | No
                 card.cloze = parsed_card.cloze
                 card.save()
                 changed = True
-            if {tag.name for tag in card.tags.all()} != set(parsed_card.tags):
+            if card_tags.get(card.pk, set()) != set(parsed_card.tags):
                 card.tags.set([tags[name] for name in parsed_card.tags])
                 changed = True
             if changed:
