@@ -40,3 +40,24 @@ def test_a_cloze_review_hides_one_deletion_then_shows_it_highlighted(page, schem
     # France, the sibling, waits until tomorrow: the plain card is next.
     expect(page.locator(f'#review-card article[data-card="{plain.pk}"][data-side="question"]')).to_be_visible()
     expect(page.get_by_test_id("cards-left")).to_have_text("1")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_deck_page_downloads_the_deck_as_markdown_and_fits_320px(page, seed_deck, scheme):
+    from quiz.importing import export_deck
+
+    User.objects.create_user("dora", password="a long and unusual passphrase")
+    page.emulate_media(color_scheme=scheme)
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("dora")
+    page.get_by_label("Password").fill("a long and unusual passphrase")
+    page.get_by_role("button", name="Log in").click()
+    page.set_viewport_size({"width": 320, "height": 700})
+    page.goto(f"/decks/{seed_deck.slug}/")
+    link = page.get_by_role("link", name="Download as Markdown")
+    expect(link).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == f"{seed_deck.slug}.md"
+    assert open(download.value.path(), encoding="utf-8").read() == export_deck(seed_deck)
