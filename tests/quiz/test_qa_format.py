@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from quiz.qa_format import QAFormatError, decode, parse, source_key
@@ -398,6 +398,7 @@ def decks(draw):
 @given(decks())
 def test_dumped_decks_parse_back_to_the_same_cards(deck):
     description, cards = deck
+    assume(cards)  # an empty deck exports its title alone, which parse refuses (tests/quiz/test_exporting.py)
     expected, keys = [], []
     for card in cards:
         if card.cloze:
