@@ -92,7 +92,10 @@ class Card(models.Model):
         max_length=64, null=True, blank=True, editable=False, db_index=True,
         help_text="Shared by the cards of one cloze note (siblings).",
     )
-    cloze = models.TextField(blank=True, default="", editable=False, help_text="The cloze note's source, from the import file: edit cloze cards there.")
+    cloze = models.TextField(
+        blank=True, default="", editable=False,
+        help_text="The cloze note's source, from the import file: edit cloze cards there.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
