@@ -1,4 +1,7 @@
+import io
 import time
+import zipfile
+from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
@@ -10,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.safestring import SafeString
 
-from quiz.importing import ImportTooSlow, import_deck
+from quiz.importing import ImportTooSlow, export_deck, import_deck
 from quiz.models import Card, CardProgress, Deck, NewCardFrontier, ReviewLog, Tag
 from quiz.qa_format import QAFormatError, decode, parse
 
@@ -51,6 +54,7 @@ class DeckAdmin(admin.ModelAdmin):
     search_fields = ("name", "description")
     prepopulated_fields = {"slug": ("name",)}
     change_list_template = "admin/quiz/deck/change_list.html"
+    actions = ("export_qa",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Deck]:
         return super().get_queryset(request).annotate(card_count=Count("cards"))
@@ -58,6 +62,21 @@ class DeckAdmin(admin.ModelAdmin):
     @admin.display(description="cards", ordering="card_count")
     def card_count(self, deck: Deck) -> int:
         return deck.card_count
+
+    @admin.action(description="Export selected decks as Q&A Markdown")
+    def export_qa(self, request: HttpRequest, queryset: QuerySet[Deck]) -> HttpResponse:
+        decks = list(queryset.order_by("slug"))
+        if len(decks) == 1:
+            response = HttpResponse(export_deck(decks[0]), content_type="text/markdown; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{decks[0].slug}.md"'
+            return response
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as files:
+            for deck in decks:
+                files.writestr(f"{deck.slug}.md", export_deck(deck))
+        response = HttpResponse(archive.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="decks.zip"'
+        return response
 
     def get_urls(self):
         return [
@@ -75,7 +94,11 @@ class DeckAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             deadline = time.monotonic() + WEB_IMPORT_SECONDS
             try:
-                parsed = parse(decode(upload.read()), deck_title=form.cleaned_data["deck"] or None)
+                parsed = parse(
+                    decode(upload.read()),
+                    deck_title=form.cleaned_data["deck"] or None,
+                    default_title=Path(upload.name).stem,
+                )
                 if len(parsed.cards) > WEB_IMPORT_MAX_CARDS:
                     problems = [
                         f"{upload.name} has {len(parsed.cards):,} cards; the web import takes up to "
@@ -118,11 +141,11 @@ class CardAdmin(admin.ModelAdmin):
     list_select_related = ("deck",)
     search_fields = ("question", "answer")
     ordering = ("deck", "position", "id")
-    readonly_fields = ("preview", "source_key", "created_at", "updated_at")
+    readonly_fields = ("preview", "source_key", "note_key", "cloze", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("deck", "position", "question", "answer", "tags")}),
         ("Preview, as the review page shows it", {"fields": ("preview",)}),
-        ("Import", {"fields": ("source_key", "created_at", "updated_at"), "classes": ("collapse",)}),
+        ("Import", {"fields": ("source_key", "note_key", "cloze", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
     actions = ("move_to_deck", "add_tag")
 

@@ -88,6 +88,16 @@ class Card(models.Model):
         blank=True,
         help_text="Stable key from the import file; empty for cards made in the admin.",
     )
+    # A cloze note's cards are siblings: they share this key and the note's
+    # source (every [deletion] in it), which an export writes back.
+    note_key = models.CharField(
+        max_length=64, null=True, blank=True, editable=False, db_index=True,
+        help_text="Shared by the cards of one cloze note (siblings).",
+    )
+    cloze = models.TextField(
+        blank=True, default="", editable=False,
+        help_text="The cloze note's source, from the import file: edit cloze cards there.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from quiz import charts, scheduling, services, stats
 from quiz.forms import GradeForm, HideForm
+from quiz.importing import export_deck
 from quiz.models import Card, CardProgress, Deck, ReviewLog
 from quiz.queue import Queue, QueueItem, build_queue, queue_item_for
 
@@ -50,6 +51,15 @@ def deck_detail(request: HttpRequest, slug: str) -> HttpResponse:
     deck = get_object_or_404(Deck, slug=slug)
     cards = deck.cards.order_by("position", "id").only("id", "position", "question", "question_html")
     return render(request, "quiz/deck-detail.html", {"deck": deck, "cards": cards, "nav": "decks"})
+
+
+@require_safe
+def deck_export(request: HttpRequest, slug: str) -> HttpResponse:
+    """The deck as a Q&A Markdown file, the format `import_qa` reads."""
+    deck = get_object_or_404(Deck, slug=slug)
+    response = HttpResponse(export_deck(deck), content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{deck.slug}.md"'
+    return response
 
 
 @require_safe

@@ -31,7 +31,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from quiz.importing import export_deck, import_deck
 from quiz.models import Card, CardProgress, Deck, ReviewLog
+from quiz.qa_format import parse
 from quiz.queue import build_queue
 from quiz.rendering import MAX_CHARS, render_markdown
 from quiz.services import place_frontier
@@ -322,6 +324,16 @@ class Command(BaseCommand):
         Path(handle.name).unlink()
         self.row("import_qa, new file", f"{cards:,} cards", f"{first * 1000:.0f}", "", "", f"{cards / first:,.0f} cards/s")
         self.row("import_qa, unchanged re-import", f"{cards:,} cards", f"{again * 1000:.0f}", "", "", f"{cards / again:,.0f} cards/s")
+        deck = Deck.objects.get(name="Generated benchmark deck")
+        start = time.perf_counter()
+        exported = export_deck(deck)
+        took = time.perf_counter() - start
+        self.row("export_qa", f"{cards:,} cards", f"{took * 1000:.0f}", "", "", f"{cards / took:,.0f} cards/s")
+        start = time.perf_counter()
+        summary = import_deck(parse(exported)).summary()
+        took = time.perf_counter() - start
+        assert summary.endswith(f"0 created, 0 updated, {cards} unchanged"), summary
+        self.row("import of the export", f"{cards:,} cards", f"{took * 1000:.0f}", "", "", f"{cards / took:,.0f} cards/s, all unchanged")
 
     def bench_rendering(self, repeat: int) -> None:
         seed_answer = max(Path(settings.QUIZ_SEED_FILE).read_text().split("\nQ: "), key=len)
