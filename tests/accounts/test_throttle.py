@@ -107,3 +107,11 @@ def test_an_ipv6_client_counts_by_its_64_block(person):
     fail(url, person.username, "2001:db8:1:2::1", throttle.ACCOUNT_ADDRESS_LIMIT)
     assert not attempt(url, person.username, PASSWORD, "2001:db8:1:2:ffff::9")[1]
     assert attempt(url, person.username, PASSWORD, "2001:db8:1:3::1")[1]
+
+
+def test_the_login_page_says_what_pauses_and_for_how_long(client):
+    page = client.get(LOGIN_URLS["site"]).content.decode()
+    assert (
+        "After 5 failed attempts for one account from your network, logging in to that account "
+        "from your network pauses for 15 minutes; after 20 from your network, for any account."
+    ) in page
