@@ -1,10 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.forms import ThrottledAdminAuthenticationForm
 from accounts.models import User
-
-admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(User)

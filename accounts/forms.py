@@ -74,25 +74,38 @@ class ConfirmPasswordForm(forms.Form):
 
 
 class ThrottledLoginMixin:
-    """Refuses to check a password once the account or address has failed
-    too often, and counts failures. Mixed into the site's and the admin's
-    login forms."""
+    """Refuses to check a password once this account has failed too often
+    from this address, or this address too often for any account, and
+    counts failures. Mixed into the site's and the admin's login forms."""
 
-    lockout_message = (
-        "Too many failed log-in attempts for this account or from your network. "
-        "For your security, logging in is paused for 15 minutes."
-    )
+    lockout_messages = {
+        "account": (
+            "Too many failed log-in attempts for this account from your network. "
+            "Logging in to this account from your network is paused for %(window)s minutes "
+            "after the first failure: try again in %(left)s. Other networks are not affected."
+        ),
+        "address": (
+            "Too many failed log-in attempts from your network. "
+            "Logging in to any account from your network is paused for %(window)s minutes "
+            "after the first failure: try again in %(left)s."
+        ),
+    }
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        if throttle.is_locked_out(self.request, username):
-            raise forms.ValidationError(self.lockout_message, code="locked_out")
+        if paused := throttle.lockout(self.request, username):
+            left = f"{paused.minutes_left} minute{'s' if paused.minutes_left != 1 else ''}"
+            raise forms.ValidationError(
+                self.lockout_messages[paused.scope],
+                code="locked_out",
+                params={"window": throttle.WINDOW_MINUTES, "left": left},
+            )
         try:
             cleaned = super().clean()
         except forms.ValidationError:
             throttle.record_failure(self.request, username)
             raise
-        throttle.clear(username)
+        throttle.clear(self.request, username)
         return cleaned
 
 

@@ -1,42 +1,93 @@
 """Login throttling in the shared cache (the database cache, so every app
-process sees the same counts): too many failures for one account or from
-one address lock further attempts out for a while."""
+process sees the same counts).
+
+Failures are counted per (account, client address) and per client address,
+like django-axes' [["username", "ip_address"]] lockout: someone elsewhere who
+guesses at an account cannot lock its owner out, and one address cannot try
+many accounts. A window starts at its first failure and lasts WINDOW_SECONDS
+whatever happens after, so the time left can be shown."""
 
 import hashlib
+import ipaddress
+import math
+import time
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.http import HttpRequest
 
-ACCOUNT_LIMIT = 5
-ADDRESS_LIMIT = 20
+ACCOUNT_ADDRESS_LIMIT = 5  # failures for one account from one address
+ADDRESS_LIMIT = 20  # failures from one address, all accounts together
 WINDOW_SECONDS = 15 * 60
+WINDOW_MINUTES = WINDOW_SECONDS // 60
 
 
-def _key(kind: str, value: str) -> str:
-    return f"login-failures:{kind}:" + hashlib.sha256(value.strip().casefold().encode()).hexdigest()[:32]
+@dataclass(frozen=True)
+class Lockout:
+    # "account": this account from this address; "address": every account from it.
+    scope: str
+    seconds_left: int
+
+    @property
+    def minutes_left(self) -> int:
+        return max(1, math.ceil(self.seconds_left / 60))
 
 
 def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is set by clients too and would let
-    # anyone pick a fresh address per attempt.
-    return request.META.get("REMOTE_ADDR", "")
+    """REMOTE_ADDR only: X-Forwarded-For is set by clients too and would let
+    anyone pick a fresh address per attempt. An IPv6 client counts by its /64,
+    the block one subscriber gets, or it could rotate through billions."""
+    address = request.META.get("REMOTE_ADDR", "")
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
 
 
-def is_locked_out(request: HttpRequest, username: str) -> bool:
-    return (
-        cache.get(_key("account", username), 0) >= ACCOUNT_LIMIT
-        or cache.get(_key("address", client_address(request)), 0) >= ADDRESS_LIMIT
-    )
+def _hash(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _keys(request: HttpRequest, username: str) -> dict[str, str]:
+    address = client_address(request)
+    return {
+        "account": "login-failures:account-address:" + _hash(username.strip().casefold(), address),
+        "address": "login-failures:address:" + _hash(address),
+    }
+
+
+LIMITS = {"account": ACCOUNT_ADDRESS_LIMIT, "address": ADDRESS_LIMIT}
+
+
+def lockout(request: HttpRequest, username: str) -> Lockout | None:
+    """Why logging in is paused for this account from this client, if it is."""
+    keys = _keys(request, username)
+    counts = cache.get_many(keys.values())
+    now = time.time()
+    for scope in ("address", "account"):  # the wider pause explains more
+        count, ends_at = counts.get(keys[scope], (0, now))
+        if count >= LIMITS[scope] and ends_at > now:
+            return Lockout(scope, math.ceil(ends_at - now))
+    return None
 
 
 def record_failure(request: HttpRequest, username: str) -> None:
-    for key in (_key("account", username), _key("address", client_address(request))):
-        if not cache.add(key, 1, WINDOW_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, WINDOW_SECONDS)
+    now = time.time()
+    for key in _keys(request, username).values():
+        if cache.add(key, (1, now + WINDOW_SECONDS), WINDOW_SECONDS):
+            continue
+        count, ends_at = cache.get(key, (0, now + WINDOW_SECONDS))
+        # cache.incr would restart the key's expiry at the cache's default
+        # timeout: keep the window's own end instead.
+        cache.set(key, (count + 1, ends_at), max(1, math.ceil(ends_at - now)))
 
 
-def clear(username: str) -> None:
-    cache.delete(_key("account", username))
+def clear(request: HttpRequest, username: str) -> None:
+    """A right password: this account's failures from here are forgiven (the
+    address's count stands, or one good login would reset a guesser)."""
+    cache.delete(_keys(request, username)["account"])

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import throttle, views
 from accounts.forms import ThrottledAuthenticationForm
 
 urlpatterns = [
@@ -9,7 +9,9 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm
+            redirect_authenticated_user=True,
+            authentication_form=ThrottledAuthenticationForm,
+            extra_context={"throttle": throttle},
         ),
         name="login",
     ),

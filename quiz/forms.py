@@ -1,19 +1,61 @@
+import re
 import time
 
 from django import forms
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from quiz.services import MAX_ANSWER_MS
 
 # Card ids are 64-bit: a bigger number is refused here, not by the database.
 CARD_ID = {"min_value": 1, "max_value": 2**63 - 1}
+# Progress versions live in a 32-bit column.
+VERSION = {"min_value": 0, "max_value": 2**31 - 1}
+ASCII_DIGITS = re.compile(r"[0-9]+")
+# Past any limit below, and short enough that int() never does real work.
+MAX_DIGITS = 32
 
 
-class GradeForm(forms.Form):
-    card = forms.IntegerField(**CARD_ID)
-    version = forms.IntegerField(min_value=0)
-    grade = forms.IntegerField(min_value=0, max_value=5)
+class WholeNumberField(forms.IntegerField):
+    """An integer written in ASCII digits and nothing else.
+
+    Django's IntegerField passes the text to int(), which also reads "５",
+    "١٢" and (after Django drops a ".0") "1.0"; a client that sends those is
+    not one of our forms, and its number is not what a person typed."""
+
+    default_error_messages = {
+        "invalid": "Enter a whole number in the digits 0 to 9.",
+        "too_long": "Enter a number of at most %(digits)s digits.",
+    }
+
+    def to_python(self, value) -> int | None:
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        if not ASCII_DIGITS.fullmatch(text):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(text) > MAX_DIGITS:
+            raise forms.ValidationError(self.error_messages["too_long"], code="too_long", params={"digits": MAX_DIGITS})
+        return int(text)
+
+
+class ScopeForm(forms.Form):
+    """The deck a page or an action is limited to (?deck= or a POST field)."""
+
     deck = forms.SlugField(required=False, max_length=200)
-    flipped_at = forms.IntegerField(required=False, min_value=0)
+
+
+class ShowCardForm(forms.Form):
+    """/review/?card=ID: the card an undo without JavaScript brought back.
+    No upper bound: a well-formed id of no card is "not found", not a bad request."""
+
+    card = WholeNumberField(required=False, min_value=1)
+
+
+class GradeForm(ScopeForm):
+    card = WholeNumberField(**CARD_ID)
+    version = WholeNumberField(**VERSION)
+    grade = WholeNumberField(min_value=0, max_value=5)
+    flipped_at = WholeNumberField(required=False, min_value=0, max_value=2**63 - 1)
 
     def answer_ms(self) -> int:
         """Time from flip to grade, from the flip time the server stamped."""
@@ -23,13 +65,14 @@ class GradeForm(forms.Form):
         return max(0, min(int(time.time() * 1000) - flipped_at, MAX_ANSWER_MS))
 
 
-class HideForm(forms.Form):
-    card = forms.IntegerField(**CARD_ID)
+class HideForm(ScopeForm):
+    card = WholeNumberField(**CARD_ID)
     action = forms.ChoiceField(choices=[("bury", "Bury"), ("suspend", "Suspend"), ("unsuspend", "Unsuspend")])
-    deck = forms.SlugField(required=False, max_length=200)
     next = forms.CharField(required=False, max_length=500)
 
     def clean_next(self) -> str:
-        # Only our own paths: never an open redirect.
+        # Only our own paths: never an open redirect ("/\evil.example" is one
+        # in browsers, which read the backslash as a slash).
         value = self.cleaned_data["next"]
-        return value if value.startswith("/") and not value.startswith("//") else ""
+        is_path = value.startswith("/") and url_has_allowed_host_and_scheme(value, allowed_hosts=set())
+        return value if is_path else ""

@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from quiz import export, scheduling
+from quiz import export, export_validation, scheduling
 from quiz.models import LEECH_LAPSES, Card, CardProgress, NewCardFrontier, ReviewLog
 from quiz.queue import CARD_COLUMNS, PROGRESS_COLUMNS, first_unseen_from, kind_of
 from quiz.rows import fetch_one
@@ -259,7 +259,16 @@ def hide_card(*, user, card: Card, action: str, now: dt.datetime | None = None) 
 
 
 class ImportProblem(ValueError):
-    pass
+    """Why an export cannot be restored: one reason, or a list of problems
+    ("progress[3].easiness: ..."), of which the first MAX_IMPORT_PROBLEMS_SHOWN
+    are kept in the message."""
+
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        shown = self.problems[:MAX_IMPORT_PROBLEMS_SHOWN]
+        if len(self.problems) > len(shown):
+            shown.append(f"... and {len(self.problems) - len(shown)} more problems")
+        super().__init__("\n".join(shown))
 
 
 def reset_deck_progress(*, user, deck) -> int:
@@ -271,19 +280,26 @@ def reset_deck_progress(*, user, deck) -> int:
     return deleted
 
 
-def import_progress(*, user, data: dict, replace: bool = False) -> tuple[int, int]:
+MAX_IMPORT_PROBLEMS_SHOWN = 20
+
+
+def import_progress(*, user, data, replace: bool = False, now: dt.datetime | None = None) -> tuple[int, int]:
     """Restore an export (quiz/export.py) for `user`, exactly.
 
-    Atomic: a card that cannot be found, or existing data without `replace`,
-    writes nothing. Returns (progress rows, log rows) written.
+    Atomic: a value grading could not have produced (quiz/export_validation.py),
+    a card that cannot be found, or existing data without `replace` writes
+    nothing and raises ImportProblem listing the problems. Returns (progress
+    rows, log rows) written.
     """
-    if data.get("format") != export.FORMAT or data.get("version") != export.VERSION:
+    if not isinstance(data, dict) or data.get("format") != export.FORMAT or type(data.get("version")) is not int or data["version"] != export.VERSION:
         raise ImportProblem(f"not a {export.FORMAT} version {export.VERSION} file")
-    references = [row["card"] for row in (*data["progress"], *data["review_log"])]
-    cards = _resolve_cards(references)
-    missing = sorted({f"{ref['deck']}: {ref['question']}" for ref in references if _card_key(ref) not in cards})
+    problems, references = export_validation.problems_in(data, now=now or timezone.now())
+    cards = _resolve_cards([reference for _, _, reference in references])
+    missing = sorted({f"{key[0]}: {key[2]}" for _, _, key in references if key not in cards})
     if missing:
-        raise ImportProblem("cards not found in this install: " + "; ".join(missing[:10]))
+        problems.append("cards not found in this install: " + "; ".join(missing[:10]) + (f"; and {len(missing) - 10} more" if len(missing) > 10 else ""))
+    if problems:
+        raise ImportProblem(problems)
     with transaction.atomic():
         existing = CardProgress.objects.filter(user=user).exists() or ReviewLog.objects.filter(user=user).exists()
         if existing and not replace:
@@ -309,22 +325,25 @@ def import_progress(*, user, data: dict, replace: bool = False) -> tuple[int, in
     return len(data["progress"]), len(data["review_log"])
 
 
-def _card_key(reference: dict) -> tuple:
+def _card_key(reference: dict) -> tuple[str, str, str]:
     return (reference["deck"], reference["source_key"] or "", reference["question"])
 
 
-def _resolve_cards(references: list[dict]) -> dict[tuple, Card]:
-    keys = {ref["source_key"] for ref in references if ref["source_key"]}
-    by_source = {card.source_key: card for card in Card.objects.filter(source_key__in=keys).select_related("deck")}
-    slugs = {ref["deck"] for ref in references}
+def _resolve_cards(keys: list[tuple[str, str, str]]) -> dict[tuple, Card]:
+    """(deck slug, import key or "", question) -> the card here: by import
+    key first, else by deck and question."""
+    source_keys = {source_key for _, source_key, _ in keys if source_key}
+    by_source = {card.source_key: card for card in Card.objects.filter(source_key__in=source_keys).select_related("deck")}
+    slugs = {slug for slug, _, _ in keys}
     by_question = {
         (card.deck.slug, card.question): card for card in Card.objects.filter(deck__slug__in=slugs).select_related("deck")
     }
     resolved = {}
-    for ref in references:
-        card = by_source.get(ref["source_key"]) or by_question.get((ref["deck"], ref["question"]))
+    for key in keys:
+        slug, source_key, question = key
+        card = by_source.get(source_key) or by_question.get((slug, question))
         if card is not None:
-            resolved[_card_key(ref)] = card
+            resolved[key] = card
     return resolved
 
 

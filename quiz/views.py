@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from quiz import charts, scheduling, services, stats
-from quiz.forms import GradeForm, HideForm
+from quiz.forms import GradeForm, HideForm, ScopeForm, ShowCardForm
 from quiz.importing import export_deck
 from quiz.models import Card, CardProgress, Deck, ReviewLog
 from quiz.queue import Queue, QueueItem, build_queue, queue_item_for
@@ -79,7 +79,13 @@ def card_detail(request: HttpRequest, card_id: int) -> HttpResponse:
 
 
 def _scope(slug: str | None) -> Deck | None:
+    """The deck named by an already validated slug (a path converter's or a
+    form's): never raw request text, which may hold a NUL PostgreSQL refuses."""
     return get_object_or_404(Deck, slug=slug) if slug else None
+
+
+def _bad_request(form) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
 
 
 def _review_url(deck: Deck | None) -> str:
@@ -145,15 +151,16 @@ def _grade_choices(user, item: QueueItem) -> list[dict]:
 
 @require_safe
 def review(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    form = ShowCardForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(form)
     deck = _scope(slug)
     day = request.user.review_day()
     queue = build_queue(request.user, day=day, deck=deck)
     item = queue.next
-    if card_id := request.GET.get("card", "").strip():
+    if card_id := form.cleaned_data["card"]:
         # After an undo without JavaScript: show the card that came back.
-        if not card_id.isdigit():
-            return HttpResponseBadRequest("card must be a card id", content_type="text/plain")
-        item = queue_item_for(request.user, int(card_id), day)
+        item = queue_item_for(request.user, card_id, day)
         if item is None:
             raise Http404("No such card.")
     return _render_review(request, deck=deck, queue=queue, item=item)
@@ -161,7 +168,10 @@ def review(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 
 @require_safe
 def flip(request: HttpRequest, card_id: int) -> HttpResponse:
-    deck = _scope(request.GET.get("deck"))
+    scope = ScopeForm(request.GET)
+    if not scope.is_valid():
+        return _bad_request(scope)
+    deck = _scope(scope.cleaned_data["deck"])
     day = request.user.review_day()
     item = queue_item_for(request.user, card_id, day)
     if item is None:
@@ -175,7 +185,7 @@ def flip(request: HttpRequest, card_id: int) -> HttpResponse:
 def grade(request: HttpRequest) -> HttpResponse:
     form = GradeForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
+        return _bad_request(form)
     deck = _scope(form.cleaned_data["deck"])
     try:
         outcome = services.record_review(
@@ -209,7 +219,10 @@ def grade(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def undo(request: HttpRequest) -> HttpResponse:
-    deck = _scope(request.POST.get("deck"))
+    scope = ScopeForm(request.POST)
+    if not scope.is_valid():
+        return _bad_request(scope)
+    deck = _scope(scope.cleaned_data["deck"])
     card = services.undo_last_review(user=request.user)
     notice = "Undone: this card is back as it was." if card else "Nothing to undo today."
     if not request.htmx:
@@ -226,7 +239,7 @@ def undo(request: HttpRequest) -> HttpResponse:
 def hide(request: HttpRequest) -> HttpResponse:
     form = HideForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
+        return _bad_request(form)
     card = get_object_or_404(Card, pk=form.cleaned_data["card"])
     action = form.cleaned_data["action"]
     services.hide_card(user=request.user, card=card, action=action)
@@ -261,8 +274,11 @@ def _distribution_chart(title: str, x_label: str, rows: list[tuple[str, int]], c
 
 @require_safe
 def stats_view(request: HttpRequest) -> HttpResponse:
+    scope = ScopeForm(request.GET)
+    if not scope.is_valid():
+        return _bad_request(scope)
     user = request.user
-    deck = _scope(request.GET.get("deck"))
+    deck = _scope(scope.cleaned_data["deck"])
     day = user.review_day()
     month_ago = day - dt.timedelta(days=29)
     by_day = stats.reviews_by_day(user, start=day - dt.timedelta(weeks=53), end=day, deck=deck)

@@ -27,5 +27,6 @@ class Command(BaseCommand):
         try:
             progress, logs = import_progress(user=account, data=data, replace=replace)
         except ImportProblem as error:
-            raise CommandError(f"{file}: {error}") from None
+            # One line per problem, each naming the file: FILE: progress[3].easiness: ...
+            raise CommandError("\n".join(f"{file}: {line}" for line in str(error).splitlines())) from None
         self.stdout.write(f"Restored {progress} cards of progress and {logs} review log entries for {account}.")

@@ -1,0 +1,117 @@
+"""Login throttling per (account, address) and per address: a guesser
+elsewhere cannot lock the owner out, and one address cannot try many accounts."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from accounts import throttle
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+ATTACKER = "203.0.113.7"
+OWNER = "198.51.100.20"
+PAUSED_FOR_ACCOUNT = "Too many failed log-in attempts for this account from your network"
+PAUSED_FOR_NETWORK = "Too many failed log-in attempts from your network"
+LOGIN_URLS = {"site": "/accounts/login/", "admin": "/admin/login/?next=/admin/"}
+
+
+def attempt(url: str, username: str, password: str, address: str):
+    client = Client(REMOTE_ADDR=address)
+    response = client.post(url, {"username": username, "password": password})
+    return response, "_auth_user_id" in client.session
+
+
+def fail(url: str, username: str, address: str, times: int) -> None:
+    for n in range(times):
+        response, signed_in = attempt(url, username, f"wrong {n}", address)
+        assert not signed_in and "correct username and password" in response.content.decode()
+
+
+@pytest.fixture
+def person(make_user):
+    return make_user(is_staff=True, is_superuser=True)  # staff, so the admin login accepts them too
+
+
+@pytest.mark.parametrize("side", ["site", "admin"])
+def test_four_failures_from_an_address_still_let_the_right_password_in(person, side):
+    fail(LOGIN_URLS[side], person.username, ATTACKER, throttle.ACCOUNT_ADDRESS_LIMIT - 1)
+    assert attempt(LOGIN_URLS[side], person.username, PASSWORD, ATTACKER)[1]
+
+
+@pytest.mark.parametrize("side", ["site", "admin"])
+def test_five_failures_pause_that_account_from_that_address_only(person, side):
+    url = LOGIN_URLS[side]
+    fail(url, person.username, ATTACKER, throttle.ACCOUNT_ADDRESS_LIMIT)
+
+    response, signed_in = attempt(url, person.username, PASSWORD, ATTACKER)
+    page = response.content.decode()
+    assert not signed_in and PAUSED_FOR_ACCOUNT in page
+    assert "paused for 15 minutes" in page and "try again in 15 minutes" in page
+    # The owner, on another network, is not locked out by the guesser.
+    assert attempt(url, person.username, PASSWORD, OWNER)[1]
+    # Different capitalisation or spaces are the same account.
+    assert not attempt(url, f" {person.username.upper()} ", PASSWORD, ATTACKER)[1]
+
+
+def test_the_pause_lasts_fifteen_minutes_from_the_first_failure(person):
+    url = LOGIN_URLS["site"]
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        fail(url, person.username, ATTACKER, throttle.ACCOUNT_ADDRESS_LIMIT - 1)
+        clock.move_to(start + dt.timedelta(minutes=10))
+        fail(url, person.username, ATTACKER, 1)  # the fifth, ten minutes in
+        response, signed_in = attempt(url, person.username, PASSWORD, ATTACKER)
+        assert not signed_in and "try again in 5 minutes" in response.content.decode()
+        clock.move_to(start + dt.timedelta(minutes=14, seconds=59))
+        response, signed_in = attempt(url, person.username, PASSWORD, ATTACKER)
+        assert not signed_in and "try again in 1 minute." in response.content.decode()
+        clock.move_to(start + dt.timedelta(minutes=15, seconds=1))
+        assert attempt(url, person.username, PASSWORD, ATTACKER)[1]
+
+
+@pytest.mark.parametrize("side", ["site", "admin"])
+def test_one_address_cannot_try_many_accounts(make_user, person, side):
+    url = LOGIN_URLS[side]
+    targets = [make_user() for _ in range(throttle.ADDRESS_LIMIT)]
+    for target in targets[:-1]:
+        fail(url, target.username, ATTACKER, 1)
+    # One failure short of the limit: the address may still log in.
+    assert attempt(url, person.username, PASSWORD, ATTACKER)[1]
+
+    fail(url, targets[-1].username, ATTACKER, 1)
+    response, signed_in = attempt(url, person.username, PASSWORD, ATTACKER)
+    page = response.content.decode()
+    assert not signed_in and PAUSED_FOR_NETWORK in page and "any account from your network" in page
+    assert "paused for 15 minutes" in page
+    assert attempt(url, person.username, PASSWORD, OWNER)[1]
+
+
+def test_a_right_password_forgives_the_account_but_not_the_address(make_user, person):
+    url = LOGIN_URLS["site"]
+    for target in [make_user() for _ in range(throttle.ADDRESS_LIMIT - throttle.ACCOUNT_ADDRESS_LIMIT)]:
+        fail(url, target.username, ATTACKER, 1)
+    fail(url, person.username, ATTACKER, throttle.ACCOUNT_ADDRESS_LIMIT - 1)
+    assert attempt(url, person.username, PASSWORD, ATTACKER)[1]
+    fail(url, person.username, ATTACKER, 1)  # the address's 20th failure
+    response, signed_in = attempt(url, person.username, PASSWORD, ATTACKER)
+    assert not signed_in and PAUSED_FOR_NETWORK in response.content.decode()
+
+
+def test_an_ipv6_client_counts_by_its_64_block(person):
+    url = LOGIN_URLS["site"]
+    fail(url, person.username, "2001:db8:1:2::1", throttle.ACCOUNT_ADDRESS_LIMIT)
+    assert not attempt(url, person.username, PASSWORD, "2001:db8:1:2:ffff::9")[1]
+    assert attempt(url, person.username, PASSWORD, "2001:db8:1:3::1")[1]
+
+
+def test_the_login_page_says_what_pauses_and_for_how_long(client):
+    page = client.get(LOGIN_URLS["site"]).content.decode()
+    assert (
+        "After 5 failed attempts for one account from your network, logging in to that account "
+        "from your network pauses for 15 minutes; after 20 from your network, for any account."
+    ) in page
