@@ -278,3 +278,36 @@ class ReviewLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} graded {self.card_id} {self.grade}"
+
+
+class HideLog(models.Model):
+    """A bury, suspend or unsuspend, with what undo needs to take it back.
+
+    Answers are in ReviewLog; undo takes back the later of the user's latest
+    answer and latest hide of the day, so it records the state before.
+    """
+
+    class Action(models.TextChoices):
+        BURY = "bury", "Bury"
+        SUSPEND = "suspend", "Suspend"
+        UNSUSPEND = "unsuspend", "Unsuspend"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hide_logs")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="hide_logs")
+    action = models.CharField(max_length=9, choices=Action.choices)
+    review_day = models.DateField()
+    created_at = models.DateTimeField()
+    # The id of the user's latest answer of the day when this hide happened:
+    # orders hides among answers exactly, even at the same clock reading.
+    after_review_id = models.BigIntegerField(default=0)
+    suspended_before = models.BooleanField(default=False)
+    buried_until_before = models.DateField(null=True, blank=True)
+    version_before = models.PositiveIntegerField(default=0)
+    progress_created = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "review_day"], name="hidelog_user_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.action} {self.card_id}"

@@ -4,11 +4,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from quiz import export, scheduling
-from quiz.models import LEECH_LAPSES, Card, CardProgress, NewCardFrontier, ReviewLog
+from quiz.models import LEECH_LAPSES, Card, CardProgress, HideLog, NewCardFrontier, ReviewLog
 from quiz.queue import CARD_COLUMNS, PROGRESS_COLUMNS, first_unseen_from, kind_of
 from quiz.rows import fetch_one
 
@@ -149,60 +149,160 @@ def _is_repeat(progress: CardProgress, shown_version: int, grade: int) -> bool:
     return progress.version == shown_version + 1
 
 
-def undo_last_review(*, user, now: dt.datetime | None = None) -> Card | None:
-    """Take back the user's latest answer of the current review day.
+@dataclass(frozen=True)
+class Undone:
+    """What undo took back: the card to show again and what was done to it."""
 
-    Restores the card's exact previous state and removes the log entry.
-    Returns the card, to be shown again, or None when there is nothing to undo.
+    card: Card | None
+    action: str = ""  # "grade", or a HideLog.Action value
+    # Entries of today's history whose progress row is gone (staff deleted it
+    # in the admin): there is nothing left to restore, so they are dropped.
+    stale_dropped: int = 0
+
+    @property
+    def card_to_show(self) -> Card | None:
+        """Back on the review page, unless the undo suspended it again."""
+        return None if self.action == HideLog.Action.UNSUSPEND else self.card
+
+    @property
+    def notice(self) -> str:
+        done = {
+            "grade": "Undone: this card is back as it was.",
+            "bury": "Undone: the bury; this card is back.",
+            "suspend": "Undone: the suspension; this card is back.",
+            "unsuspend": "Undone: the unsuspension; this card is suspended again.",
+        }.get(self.action, "Nothing to undo today.")
+        if self.stale_dropped:
+            entries = f"{self.stale_dropped} entr{'ies' if self.stale_dropped != 1 else 'y'}"
+            done = (
+                f"{entries} of today's history could not be undone, because your progress on "
+                f"that card was deleted; {'they were' if self.stale_dropped != 1 else 'it was'} "
+                f"dropped. {done}"
+            )
+        return done
+
+
+def undo_last_action(*, user, now: dt.datetime | None = None) -> Undone:
+    """Take back the user's latest action of the current review day: an
+    answer, a bury, a suspend or an unsuspend, whichever came last.
+
+    Restores the card's exact previous state and removes the history entry;
+    repeated, it walks back to the start of the day. History whose progress
+    row is gone is dropped and counted, never an error.
     """
     day = user.review_day(now or timezone.now())
+    stale = 0
     with transaction.atomic():
-        review_log = (
-            ReviewLog.objects.select_for_update()
-            .filter(user=user, review_day=day)
-            .select_related("card", "card__deck")
-            .order_by("-reviewed_at", "-id")
-            .first()
-        )
-        if review_log is None:
-            return None
-        progress = CardProgress.objects.select_for_update().get(user=user, card=review_log.card)
-        if review_log.progress_created:
+        while True:
+            review_log = (
+                ReviewLog.objects.select_for_update()
+                .filter(user=user, review_day=day)
+                .select_related("card", "card__deck")
+                .order_by("-id")
+                .first()
+            )
+            hide_log = (
+                HideLog.objects.select_for_update()
+                .filter(user=user, review_day=day)
+                .select_related("card", "card__deck")
+                .order_by("-id")
+                .first()
+            )
+            if hide_log is not None and (review_log is None or review_log.pk <= hide_log.after_review_id):
+                if _undo_hide(user, hide_log):
+                    return Undone(hide_log.card, hide_log.action, stale)
+            elif review_log is not None:
+                if _undo_review(user, review_log):
+                    return Undone(review_log.card, "grade", stale)
+            else:
+                return Undone(None, "", stale)
+            stale += 1
+
+
+def undo_last_review(*, user, now: dt.datetime | None = None) -> Card | None:
+    """The card undo_last_action brought back, or None."""
+    return undo_last_action(user=user, now=now).card
+
+
+def _undo_review(user, review_log: ReviewLog) -> bool:
+    """Put the progress row back as it was before the answer; False (the
+    entry dropped) when the row it would restore is gone."""
+    progress = CardProgress.objects.select_for_update().filter(user=user, card=review_log.card).first()
+    if review_log.progress_created:
+        if progress is not None:
             progress.delete()
-            rewind_frontier(user=user, card=review_log.card)
-        else:
-            progress.easiness = review_log.easiness_before
-            progress.repetitions = review_log.repetitions_before
-            progress.interval = review_log.interval_before
-            progress.due = review_log.due_before
-            progress.lapses = review_log.lapses_before
-            progress.drill_on = review_log.drill_on_before
-            progress.last_reviewed_at = review_log.last_reviewed_at_before
-            if review_log.made_leech:
-                progress.suspended = False
-            progress.version += 1
-            progress.save()
+        rewind_frontier(user=user, card=review_log.card)
+    elif progress is None:
         review_log.delete()
-    return review_log.card
+        return False
+    else:
+        progress.easiness = review_log.easiness_before
+        progress.repetitions = review_log.repetitions_before
+        progress.interval = review_log.interval_before
+        progress.due = review_log.due_before
+        progress.lapses = review_log.lapses_before
+        progress.drill_on = review_log.drill_on_before
+        progress.last_reviewed_at = review_log.last_reviewed_at_before
+        if review_log.made_leech:
+            progress.suspended = False
+        progress.version += 1
+        progress.save()
+    review_log.delete()
+    return True
+
+
+def _undo_hide(user, hide_log: HideLog) -> bool:
+    progress = CardProgress.objects.select_for_update().filter(user=user, card=hide_log.card).first()
+    if hide_log.progress_created:
+        if progress is not None:
+            progress.delete()
+        rewind_frontier(user=user, card=hide_log.card)
+    elif progress is None:
+        hide_log.delete()
+        return False
+    else:
+        progress.suspended = hide_log.suspended_before
+        progress.buried_until = hide_log.buried_until_before
+        # Not back to version_before: a page still showing the hidden state
+        # must not be able to grade as if nothing happened in between.
+        progress.version += 1
+        progress.save(update_fields=["suspended", "buried_until", "version"])
+    hide_log.delete()
+    return True
 
 
 def hide_card(*, user, card: Card, action: str, now: dt.datetime | None = None) -> CardProgress:
-    """Bury until the next review day, suspend, or unsuspend a card for one user."""
-    day = user.review_day(now or timezone.now())
+    """Bury until the next review day, suspend, or unsuspend a card for one
+    user, and log it so that undo can take it back."""
+    if action not in HideLog.Action.values:
+        raise ValueError(f"unknown action {action!r}")
+    now = now or timezone.now()
+    day = user.review_day(now)
     with transaction.atomic():
         progress, created = CardProgress.objects.select_for_update().get_or_create(user=user, card=card)
         if created:
             advance_frontier(user=user, card=card)
-        if action == "bury":
+        hide_log = HideLog(
+            user=user,
+            card=card,
+            action=action,
+            review_day=day,
+            created_at=now,
+            after_review_id=ReviewLog.objects.filter(user=user, review_day=day).aggregate(last=Max("id"))["last"] or 0,
+            suspended_before=progress.suspended,
+            buried_until_before=progress.buried_until,
+            version_before=progress.version,
+            progress_created=created,
+        )
+        if action == HideLog.Action.BURY:
             progress.buried_until = day + dt.timedelta(days=1)
-        elif action == "suspend":
+        elif action == HideLog.Action.SUSPEND:
             progress.suspended = True
-        elif action == "unsuspend":
-            progress.suspended = False
         else:
-            raise ValueError(f"unknown action {action!r}")
+            progress.suspended = False
         progress.version += 1
         progress.save()
+        hide_log.save(force_insert=True)
     return progress
 
 
@@ -214,6 +314,7 @@ def reset_deck_progress(*, user, deck) -> int:
     """Forget everything `user` did in `deck`: progress and review log."""
     with transaction.atomic():
         ReviewLog.objects.filter(user=user, card__deck=deck).delete()
+        HideLog.objects.filter(user=user, card__deck=deck).delete()
         deleted, _ = CardProgress.objects.filter(user=user, card__deck=deck).delete()
         NewCardFrontier.objects.filter(user=user, deck=deck).delete()
     return deleted
@@ -237,6 +338,7 @@ def import_progress(*, user, data: dict, replace: bool = False) -> tuple[int, in
         if existing and not replace:
             raise ImportProblem(f"{user} already has progress; pass replace to overwrite it")
         ReviewLog.objects.filter(user=user).delete()
+        HideLog.objects.filter(user=user).delete()
         CardProgress.objects.filter(user=user).delete()
         NewCardFrontier.objects.filter(user=user).delete()
         CardProgress.objects.bulk_create(

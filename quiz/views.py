@@ -200,17 +200,17 @@ def grade(request: HttpRequest) -> HttpResponse:
 @require_POST
 def undo(request: HttpRequest) -> HttpResponse:
     deck = _scope(request.POST.get("deck"))
-    card = services.undo_last_review(user=request.user)
+    undone = services.undo_last_action(user=request.user)
     if not request.htmx:
-        if card is None:
-            messages.info(request, "Nothing to undo today.")
+        # Without JavaScript the notice travels with the redirect.
+        (messages.success if undone.card else messages.info)(request, undone.notice)
+        if undone.card_to_show is None:
             return redirect(_review_url(deck))
-        return redirect(f"{_review_url(deck)}?card={card.pk}")
+        return redirect(f"{_review_url(deck)}?card={undone.card_to_show.pk}")
     day = request.user.review_day()
     queue = build_queue(request.user, day=day, deck=deck)
-    item = queue_item_for(request.user, card.pk, day) if card else queue.next
-    notice = "Undone: this card is back as it was." if card else "Nothing to undo today."
-    return _render_review(request, deck=deck, queue=queue, item=item, notice=notice)
+    item = queue_item_for(request.user, undone.card_to_show.pk, day) if undone.card_to_show else queue.next
+    return _render_review(request, deck=deck, queue=queue, item=item, notice=undone.notice)
 
 
 @require_POST
