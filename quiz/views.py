@@ -96,6 +96,8 @@ def _render_review(
         "flipped": flipped,
         "notice": notice,
         "flipped_at": int(time.time() * 1000),
+        # Where the admin's "Edit" sends staff back to: this card, question side.
+        "return_url": f"{_review_url(deck)}?card={item.card.pk}" if item else "",
     }
     if flipped and item is not None:
         context["grade_choices"] = _grade_choices(request.user, item)
