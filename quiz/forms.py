@@ -13,6 +13,7 @@ class GradeForm(forms.Form):
     version = forms.IntegerField(min_value=0)
     grade = forms.IntegerField(min_value=0, max_value=5)
     deck = forms.SlugField(required=False, max_length=200)
+    tag = forms.CharField(required=False, max_length=64, strip=False)
     flipped_at = forms.IntegerField(required=False, min_value=0)
 
     def answer_ms(self) -> int:
@@ -27,6 +28,7 @@ class HideForm(forms.Form):
     card = forms.IntegerField(**CARD_ID)
     action = forms.ChoiceField(choices=[("bury", "Bury"), ("suspend", "Suspend"), ("unsuspend", "Unsuspend")])
     deck = forms.SlugField(required=False, max_length=200)
+    tag = forms.CharField(required=False, max_length=64, strip=False)
     next = forms.CharField(required=False, max_length=500)
 
     def clean_next(self) -> str:

@@ -60,8 +60,9 @@ class CardQuerySet(models.QuerySet):
     def get_by_natural_key(self, source_key: str) -> "Card":
         return self.get(source_key=source_key)
 
-    def in_scope(self, deck: Deck | None) -> "CardQuerySet":
-        return self if deck is None else self.filter(deck=deck)
+    def in_scope(self, deck: Deck | None, tag: "Tag | None" = None) -> "CardQuerySet":
+        scoped = self if deck is None else self.filter(deck=deck)
+        return scoped if tag is None else scoped.filter(tags=tag)
 
     def new_for(self, user, day: dt.date) -> "CardQuerySet":
         """Cards the user has never answered and has not hidden, in deck order."""
@@ -144,8 +145,9 @@ class ProgressQuerySet(models.QuerySet):
         """Cards graded below 4 today: SM-2 repeats them until they reach 4."""
         return self.filter(user=user, drill_on=day).active_on(day).order_by("last_reviewed_at", "id")
 
-    def in_scope(self, deck: Deck | None) -> "ProgressQuerySet":
-        return self if deck is None else self.filter(card__deck=deck)
+    def in_scope(self, deck: Deck | None, tag: Tag | None = None) -> "ProgressQuerySet":
+        scoped = self if deck is None else self.filter(card__deck=deck)
+        return scoped if tag is None else scoped.filter(card__tags=tag)
 
 
 class CardProgress(models.Model):

@@ -3,15 +3,17 @@ import time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import BadRequest
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from quiz import charts, scheduling, services, stats
 from quiz.forms import GradeForm, HideForm
-from quiz.models import Card, CardProgress, Deck, ReviewLog
+from quiz.models import Card, CardProgress, Deck, ReviewLog, Tag
 from quiz.queue import Queue, QueueItem, build_queue, queue_item_for
 
 
@@ -72,8 +74,24 @@ def _scope(slug: str | None) -> Deck | None:
     return get_object_or_404(Deck, slug=slug) if slug else None
 
 
-def _review_url(deck: Deck | None) -> str:
-    return reverse("review_deck", args=[deck.slug]) if deck else reverse("review")
+TAG_NAME_LENGTH = Tag._meta.get_field("name").max_length
+
+
+def _tag_scope(name: str | None) -> Tag | None:
+    """The tag named by a `tag` parameter: 404 for none by that name, 400 for
+    a value no tag could have (control characters such as NUL, which
+    PostgreSQL refuses outright, or longer than a tag name)."""
+    if not name:
+        return None
+    if len(name) > TAG_NAME_LENGTH or not name.isprintable():
+        raise BadRequest("tag must be a tag name")
+    return get_object_or_404(Tag, name=name)
+
+
+def _review_url(deck: Deck | None, tag: Tag | None = None, card: int | None = None) -> str:
+    url = reverse("review_deck", args=[deck.slug]) if deck else reverse("review")
+    query = {**({"tag": tag.name} if tag else {}), **({"card": card} if card else {})}
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 def _render_review(
@@ -84,6 +102,7 @@ def _render_review(
     item: QueueItem | None,
     flipped: bool = False,
     notice: str = "",
+    tag: Tag | None = None,
 ) -> HttpResponse:
     """The review page, or for htmx its card fragment plus, when the queue
     moved, the progress bar swapped out-of-band: one round trip per action."""
@@ -91,19 +110,20 @@ def _render_review(
         "nav": "review",
         "deck": deck,
         "deck_slug": deck.slug if deck else "",
+        "tag": tag,
         "queue": queue,
         "item": item,
         "flipped": flipped,
         "notice": notice,
         "flipped_at": int(time.time() * 1000),
         # Where the admin's "Edit" sends staff back to: this card, question side.
-        "return_url": f"{_review_url(deck)}?card={item.card.pk}" if item else "",
+        "return_url": _review_url(deck, tag, item.card.pk) if item else "",
     }
     if flipped and item is not None:
         context["grade_choices"] = _grade_choices(request.user, item)
     if item is None and queue is not None:
-        context["summary"] = stats.today_numbers(request.user, day=queue.day, deck=deck)
-        context["next_due"] = stats.next_due(request.user, day=queue.day, deck=deck)
+        context["summary"] = stats.today_numbers(request.user, day=queue.day, deck=deck, tag=tag)
+        context["next_due"] = stats.next_due(request.user, day=queue.day, deck=deck, tag=tag)
     return render(request, "quiz/_review-swap.html" if request.htmx else "quiz/review.html", context)
 
 
@@ -138,8 +158,9 @@ def _grade_choices(user, item: QueueItem) -> list[dict]:
 @require_safe
 def review(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     deck = _scope(slug)
+    tag = _tag_scope(request.GET.get("tag"))
     day = request.user.review_day()
-    queue = build_queue(request.user, day=day, deck=deck)
+    queue = build_queue(request.user, day=day, deck=deck, tag=tag)
     item = queue.next
     if card_id := request.GET.get("card", "").strip():
         # After an undo without JavaScript: show the card that came back.
@@ -148,19 +169,20 @@ def review(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         item = queue_item_for(request.user, int(card_id), day)
         if item is None:
             raise Http404("No such card.")
-    return _render_review(request, deck=deck, queue=queue, item=item)
+    return _render_review(request, deck=deck, tag=tag, queue=queue, item=item)
 
 
 @require_safe
 def flip(request: HttpRequest, card_id: int) -> HttpResponse:
     deck = _scope(request.GET.get("deck"))
+    tag = _tag_scope(request.GET.get("tag"))
     day = request.user.review_day()
     item = queue_item_for(request.user, card_id, day)
     if item is None:
         raise Http404("No such card.")
     # An htmx flip only swaps the card: the progress bar has not moved.
-    queue = None if request.htmx else build_queue(request.user, day=day, deck=deck)
-    return _render_review(request, deck=deck, queue=queue, item=item, flipped=True)
+    queue = None if request.htmx else build_queue(request.user, day=day, deck=deck, tag=tag)
+    return _render_review(request, deck=deck, tag=tag, queue=queue, item=item, flipped=True)
 
 
 @require_POST
@@ -169,6 +191,7 @@ def grade(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
     deck = _scope(form.cleaned_data["deck"])
+    tag = _tag_scope(form.cleaned_data["tag"])
     try:
         outcome = services.record_review(
             user=request.user,
@@ -188,10 +211,10 @@ def grade(request: HttpRequest) -> HttpResponse:
     if not request.htmx:
         if notice:
             messages.warning(request, notice)
-        response = redirect(_review_url(deck))
+        response = redirect(_review_url(deck, tag))
     else:
-        queue = build_queue(request.user, day=request.user.review_day(), deck=deck)
-        response = _render_review(request, deck=deck, queue=queue, item=queue.next, notice=notice)
+        queue = build_queue(request.user, day=request.user.review_day(), deck=deck, tag=tag)
+        response = _render_review(request, deck=deck, tag=tag, queue=queue, item=queue.next, notice=notice)
     # Tells a client (and the load test) whether this POST counted ("1"), was
     # a repeat of an answer already counted ("already": a retry whose first
     # response was lost), or came too late for a card that moved on ("0").
@@ -202,17 +225,17 @@ def grade(request: HttpRequest) -> HttpResponse:
 @require_POST
 def undo(request: HttpRequest) -> HttpResponse:
     deck = _scope(request.POST.get("deck"))
+    tag = _tag_scope(request.POST.get("tag"))
     undone = services.undo_last_action(user=request.user)
+    card_to_show = undone.card_to_show
     if not request.htmx:
         # Without JavaScript the notice travels with the redirect.
         (messages.success if undone.card else messages.info)(request, undone.notice)
-        if undone.card_to_show is None:
-            return redirect(_review_url(deck))
-        return redirect(f"{_review_url(deck)}?card={undone.card_to_show.pk}")
+        return redirect(_review_url(deck, tag, card_to_show.pk if card_to_show else None))
     day = request.user.review_day()
-    queue = build_queue(request.user, day=day, deck=deck)
-    item = queue_item_for(request.user, undone.card_to_show.pk, day) if undone.card_to_show else queue.next
-    return _render_review(request, deck=deck, queue=queue, item=item, notice=undone.notice)
+    queue = build_queue(request.user, day=day, deck=deck, tag=tag)
+    item = queue_item_for(request.user, card_to_show.pk, day) if card_to_show else queue.next
+    return _render_review(request, deck=deck, tag=tag, queue=queue, item=item, notice=undone.notice)
 
 
 @require_POST
@@ -221,6 +244,8 @@ def hide(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
     card = get_object_or_404(Card, pk=form.cleaned_data["card"])
+    deck = _scope(form.cleaned_data["deck"])
+    tag = _tag_scope(form.cleaned_data["tag"])
     action = form.cleaned_data["action"]
     services.hide_card(user=request.user, card=card, action=action)
     notice = {
@@ -231,10 +256,9 @@ def hide(request: HttpRequest) -> HttpResponse:
     next_url = form.cleaned_data["next"]
     if not request.htmx or next_url:
         messages.info(request, notice)
-        return redirect(next_url or _review_url(_scope(form.cleaned_data["deck"])))
-    deck = _scope(form.cleaned_data["deck"])
-    queue = build_queue(request.user, day=request.user.review_day(), deck=deck)
-    return _render_review(request, deck=deck, queue=queue, item=queue.next, notice=notice)
+        return redirect(next_url or _review_url(deck, tag))
+    queue = build_queue(request.user, day=request.user.review_day(), deck=deck, tag=tag)
+    return _render_review(request, deck=deck, tag=tag, queue=queue, item=queue.next, notice=notice)
 
 
 # Statistics -------------------------------------------------------------------
@@ -256,22 +280,25 @@ def _distribution_chart(title: str, x_label: str, rows: list[tuple[str, int]], c
 def stats_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     deck = _scope(request.GET.get("deck"))
+    tag = _tag_scope(request.GET.get("tag"))
     day = user.review_day()
     month_ago = day - dt.timedelta(days=29)
-    by_day = stats.reviews_by_day(user, start=day - dt.timedelta(weeks=53), end=day, deck=deck)
-    by_kind = stats.reviews_by_day_and_kind(user, start=month_ago, end=day, deck=deck)
+    by_day = stats.reviews_by_day(user, start=day - dt.timedelta(weeks=53), end=day, deck=deck, tag=tag)
+    by_kind = stats.reviews_by_day_and_kind(user, start=month_ago, end=day, deck=deck, tag=tag)
     last_30 = [month_ago + dt.timedelta(days=n) for n in range(30)]
     next_30 = [day + dt.timedelta(days=n) for n in range(30)]
-    due_counts = stats.forecast(user, day=day, deck=deck)
-    intervals = stats.interval_distribution(user, deck=deck)
-    easiness = stats.easiness_distribution(user, deck=deck)
-    buttons = stats.answer_buttons(user, deck=deck)
-    most_lapses, lowest_easiness = stats.hardest_cards(user, deck=deck)
-    retention = stats.retention(user, day=day, deck=deck)
+    due_counts = stats.forecast(user, day=day, deck=deck, tag=tag)
+    intervals = stats.interval_distribution(user, deck=deck, tag=tag)
+    easiness = stats.easiness_distribution(user, deck=deck, tag=tag)
+    buttons = stats.answer_buttons(user, deck=deck, tag=tag)
+    most_lapses, lowest_easiness = stats.hardest_cards(user, deck=deck, tag=tag)
+    retention = stats.retention(user, day=day, deck=deck, tag=tag)
     context = {
         "nav": "stats",
         "deck": deck,
         "decks": Deck.objects.order_by("name"),
+        "tag": tag,
+        "tags": Tag.objects.order_by("name"),
         "day": day,
         "heatmap": charts.heatmap(by_day, today=day),
         "forecast": charts.bar_chart(
