@@ -244,11 +244,19 @@ class ReviewLog(models.Model):
         NEW = "new", "New"
         REVIEW = "review", "Review"
         DRILL = "drill", "Drill"
+        # Custom study: logged, but the card's SM-2 state is left alone.
+        AHEAD = "ahead", "Review ahead"
+        CRAM = "cram", "Cram"
+        MISTAKES = "mistakes", "Today's mistakes"
+
+    CUSTOM_KINDS = frozenset({Kind.AHEAD, Kind.CRAM, Kind.MISTAKES})
+    # The kinds that follow the schedule, and that the daily queue counts.
+    SCHEDULED_KINDS = frozenset({Kind.NEW, Kind.REVIEW, Kind.DRILL})
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_logs")
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="review_logs")
     grade = models.PositiveSmallIntegerField()
-    kind = models.CharField(max_length=6, choices=Kind.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
     review_day = models.DateField(help_text="The user's review day, in their time zone and rollover hour.")
     reviewed_at = models.DateTimeField()
     answer_ms = models.PositiveIntegerField(default=0)
@@ -259,13 +267,17 @@ class ReviewLog(models.Model):
     easiness_after = models.DecimalField(max_digits=4, decimal_places=2)
     repetitions_after = models.PositiveIntegerField()
     interval_after = models.PositiveIntegerField()
-    due_after = models.DateField()
+    # Empty only for custom study of a card never answered: it has no schedule.
+    due_after = models.DateField(null=True, blank=True)
     # What undo needs beyond the SM-2 state to put the progress row back exactly.
     lapses_before = models.PositiveIntegerField(default=0)
     drill_on_before = models.DateField(null=True, blank=True)
     last_reviewed_at_before = models.DateTimeField(null=True, blank=True)
     progress_created = models.BooleanField(default=False)
     made_leech = models.BooleanField(default=False)
+    study_session = models.ForeignKey(
+        "StudySession", null=True, blank=True, on_delete=models.SET_NULL, related_name="review_logs"
+    )
 
     class Meta:
         ordering = ["-reviewed_at", "-id"]
@@ -313,3 +325,54 @@ class HideLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.action} {self.card_id}"
+
+
+class StudySession(models.Model):
+    """A custom study session: its cards are fixed, in order, when it starts,
+    so it reads the same in every request and tab; `position` counts the
+    cards answered."""
+
+    KINDS = [(kind.value, kind.label) for kind in (ReviewLog.Kind.AHEAD, ReviewLog.Kind.CRAM, ReviewLog.Kind.MISTAKES)]
+    MAX_SIZE = 500
+    MAX_DAYS = 365
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_sessions")
+    kind = models.CharField(max_length=8, choices=KINDS)
+    deck = models.ForeignKey(Deck, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    days = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Review ahead: how many days.")
+    card_ids = models.JSONField(default=list)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("study_session", args=[self.pk])
+
+    @property
+    def size(self) -> int:
+        return len(self.card_ids)
+
+    @property
+    def finished(self) -> bool:
+        return self.position >= self.size
+
+    @property
+    def current_card_id(self) -> int | None:
+        return None if self.finished else self.card_ids[self.position]
+
+    @property
+    def title(self) -> str:
+        scope = " · ".join(
+            part for part in (self.deck.name if self.deck else "", f"tag “{self.tag.name}”" if self.tag else "") if part
+        )
+        if self.kind == ReviewLog.Kind.AHEAD:
+            title = f"Review ahead: the next {self.days} day{'s' if self.days != 1 else ''}"
+        else:
+            title = ReviewLog.Kind(self.kind).label
+        return f"{title}{': ' if scope and self.kind == ReviewLog.Kind.CRAM else ' · ' if scope else ''}{scope}"

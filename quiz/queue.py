@@ -59,13 +59,15 @@ QUEUE_SQL = """
 SELECT
   (SELECT COUNT(*) FROM {log} l WHERE l.user_id = %(user)s AND l.review_day = %(day)s AND l.kind = 'new'),
   (SELECT COUNT(*) FROM {log} l WHERE l.user_id = %(user)s AND l.review_day = %(day)s AND l.kind = 'review'),
-  (SELECT COUNT(*) FROM {log} l {log_scope} WHERE l.user_id = %(user)s AND l.review_day = %(day)s),
+  (SELECT COUNT(*) FROM {log} l {log_scope} WHERE l.user_id = %(user)s AND l.review_day = %(day)s AND l.kind IN ('new', 'review', 'drill')),
   (SELECT COUNT(*) FROM (SELECT 1 FROM {progress} p {progress_scope} WHERE {due} LIMIT %(cap)s) due_capped),
   (SELECT p.card_id FROM {progress} p {progress_scope} WHERE {due} ORDER BY p.due, p.last_reviewed_at, p.id LIMIT 1),
   (SELECT COUNT(*) FROM {progress} p {progress_scope} WHERE {drill}),
   (SELECT p.card_id FROM {progress} p {progress_scope} WHERE {drill} ORDER BY p.last_reviewed_at, p.id LIMIT 1),
   (SELECT {frontiers} FROM {deck} d LEFT JOIN {frontier} f ON f.deck_id = d.id AND f.user_id = %(user)s {deck_where})
 """
+# Custom study answers (review ahead, cram, mistakes) are not today's
+# reviews: the third count leaves them out, as the first two do.
 # "deck:position:card_id,…": each deck in scope with the user's frontier in
 # it, folded into the same statement to save a round trip.
 FRONTIER_TEXT = "d.id || ':' || COALESCE(f.position, -1) || ':' || COALESCE(f.card_id, -1)"

@@ -4,11 +4,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from quiz import export, scheduling
-from quiz.models import LEECH_LAPSES, Card, CardProgress, HideLog, NewCardFrontier, ReviewLog
+from quiz.models import LEECH_LAPSES, Card, CardProgress, Deck, HideLog, NewCardFrontier, ReviewLog, StudySession, Tag, active_on
 from quiz.queue import CARD_COLUMNS, PROGRESS_COLUMNS, first_unseen_from, kind_of
 from quiz.rows import fetch_one
 
@@ -228,7 +228,10 @@ def _undo_review(user, review_log: ReviewLog) -> bool:
     """Put the progress row back as it was before the answer; False (the
     entry dropped) when the row it would restore is gone."""
     progress = CardProgress.objects.select_for_update().filter(user=user, card=review_log.card).first()
-    if review_log.progress_created:
+    if review_log.kind in ReviewLog.CUSTOM_KINDS:
+        # Custom study never touched the progress row: only its session moves back.
+        StudySession.objects.filter(pk=review_log.study_session_id, position__gt=0).update(position=F("position") - 1)
+    elif review_log.progress_created:
         if progress is not None:
             progress.delete()
         rewind_frontier(user=user, card=review_log.card)
@@ -304,6 +307,143 @@ def hide_card(*, user, card: Card, action: str, now: dt.datetime | None = None) 
         progress.save()
         hide_log.save(force_insert=True)
     return progress
+
+
+class NothingToStudy(ValueError):
+    pass
+
+
+DEFAULT_STUDY_SIZE = 50
+
+
+def study_cards(
+    *, user, kind: str, day: dt.date, size: int, deck: Deck | None = None, tag: Tag | None = None, days: int | None = None
+) -> list[int]:
+    """The card ids a custom session of `kind` would study, in order, at most `size`.
+
+    Suspended cards are left out of every kind, and buried ones (until their
+    day) out of review ahead and today's mistakes, as from the daily queue.
+    """
+    if kind == ReviewLog.Kind.AHEAD:
+        ahead = CardProgress.objects.filter(
+            active_on(day), user=user, due__gt=day, due__lte=day + dt.timedelta(days=days or 1)
+        ).in_scope(deck, tag)
+        return list(ahead.order_by("due", "last_reviewed_at", "id").values_list("card_id", flat=True)[:size])
+    if kind == ReviewLog.Kind.CRAM:
+        if deck is None and tag is None:
+            raise ValueError("cram needs a deck or a tag")
+        suspended = CardProgress.objects.filter(user=user, suspended=True).values("card_id")
+        cards = Card.objects.in_scope(deck, tag).exclude(pk__in=suspended)
+        return list(cards.order_by("deck__name", "deck_id", "position", "id").values_list("id", flat=True)[:size])
+    if kind == ReviewLog.Kind.MISTAKES:
+        hidden = CardProgress.objects.filter(user=user).exclude(active_on(day)).values("card_id")
+        mistakes = (
+            ReviewLog.objects.filter(user=user, review_day=day, grade__lt=scheduling.PASSING_GRADE)
+            .exclude(card_id__in=hidden)
+            .order_by()
+            .values("card_id")
+            .annotate(first=Min("id"))
+            .order_by("first")
+        )
+        if deck is not None:
+            mistakes = mistakes.filter(card__deck=deck)
+        if tag is not None:
+            mistakes = mistakes.filter(card__tags=tag)
+        return [row["card_id"] for row in mistakes[:size]]
+    raise ValueError(f"unknown study kind {kind!r}")
+
+
+def start_study_session(
+    *,
+    user,
+    kind: str,
+    size: int = DEFAULT_STUDY_SIZE,
+    deck: Deck | None = None,
+    tag: Tag | None = None,
+    days: int | None = None,
+    now: dt.datetime | None = None,
+) -> StudySession:
+    """Fix the session's cards now; raises NothingToStudy when there are none."""
+    if not 1 <= size <= StudySession.MAX_SIZE:
+        raise ValueError(f"size must be 1 to {StudySession.MAX_SIZE}")
+    if kind == ReviewLog.Kind.AHEAD and not (days and 1 <= days <= StudySession.MAX_DAYS):
+        raise ValueError(f"days must be 1 to {StudySession.MAX_DAYS}")
+    day = user.review_day(now or timezone.now())
+    card_ids = study_cards(user=user, kind=kind, day=day, size=size, deck=deck, tag=tag, days=days)
+    if not card_ids:
+        raise NothingToStudy("There are no cards to study that way right now.")
+    return StudySession.objects.create(
+        user=user, kind=kind, deck=deck, tag=tag, days=days if kind == ReviewLog.Kind.AHEAD else None, card_ids=card_ids
+    )
+
+
+@dataclass(frozen=True)
+class StudyOutcome:
+    recorded: bool
+    session: StudySession
+
+
+def record_study_answer(
+    *,
+    user,
+    session_id: int,
+    position: int,
+    grade: int,
+    answer_ms: int = 0,
+    now: dt.datetime | None = None,
+) -> StudyOutcome:
+    """Log the answer to the card at `position` of the user's session and move
+    on, once: a repeat (double click, second tab) names a position already
+    passed and records nothing. The card's SM-2 state is left alone.
+    Raises StudySession.DoesNotExist for a session that is not the user's."""
+    if grade not in scheduling.GRADES:
+        raise ValueError(f"grade must be 0 to 5, not {grade!r}")
+    now = now or timezone.now()
+    day = user.review_day(now)
+    with transaction.atomic():
+        session = StudySession.objects.select_for_update().get(pk=session_id, user=user)
+        if session.finished or position != session.position:
+            return StudyOutcome(recorded=False, session=session)
+        card = Card.objects.filter(pk=session.current_card_id).first()
+        session.position += 1
+        session.save(update_fields=["position"])
+        if card is None:
+            return StudyOutcome(recorded=False, session=session)  # deleted since the session began: skipped
+        progress = CardProgress.objects.filter(user=user, card=card).first()
+        state = progress.state if progress else scheduling.initial_state()
+        ReviewLog.objects.create(
+            user=user,
+            card=card,
+            grade=grade,
+            kind=session.kind,
+            review_day=day,
+            reviewed_at=now,
+            answer_ms=max(0, min(int(answer_ms), MAX_ANSWER_MS)),
+            easiness_before=state.easiness,
+            repetitions_before=state.repetitions,
+            interval_before=state.interval,
+            due_before=state.due,
+            easiness_after=state.easiness,
+            repetitions_after=state.repetitions,
+            interval_after=state.interval,
+            due_after=state.due,
+            lapses_before=progress.lapses if progress else 0,
+            drill_on_before=progress.drill_on if progress else None,
+            last_reviewed_at_before=progress.last_reviewed_at if progress else None,
+            study_session=session,
+        )
+    return StudyOutcome(recorded=True, session=session)
+
+
+def skip_missing_study_card(*, user, session_id: int, position: int) -> StudySession:
+    """Move the session past the card at `position` when it no longer exists
+    (staff deleted it since the session began); nothing else changes."""
+    with transaction.atomic():
+        session = StudySession.objects.select_for_update().get(pk=session_id, user=user)
+        if session.position == position and not session.finished and not Card.objects.filter(pk=session.current_card_id).exists():
+            session.position += 1
+            session.save(update_fields=["position"])
+    return session
 
 
 class ImportProblem(ValueError):

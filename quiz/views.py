@@ -4,7 +4,7 @@ import time
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import BadRequest
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,8 +12,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from quiz import charts, scheduling, services, stats
-from quiz.forms import GradeForm, HideForm
-from quiz.models import Card, CardProgress, Deck, ReviewLog, Tag
+from quiz.forms import GradeForm, HideForm, StudyForm, StudyGradeForm
+from quiz.models import Card, CardProgress, Deck, ReviewLog, StudySession, Tag
 from quiz.queue import Queue, QueueItem, build_queue, queue_item_for
 
 
@@ -226,7 +226,16 @@ def grade(request: HttpRequest) -> HttpResponse:
 def undo(request: HttpRequest) -> HttpResponse:
     deck = _scope(request.POST.get("deck"))
     tag = _tag_scope(request.POST.get("tag"))
+    session = _own_session(request.user, request.POST.get("session"))
     undone = services.undo_last_action(user=request.user)
+    if session is not None:
+        # Inside custom study, undo stays there: the session shows its own
+        # current card again, one back if the undone answer was its last.
+        session.refresh_from_db()
+        if not request.htmx:
+            (messages.success if undone.card else messages.info)(request, undone.notice)
+            return redirect(session)
+        return _render_study(request, session, notice=undone.notice)
     card_to_show = undone.card_to_show
     if not request.htmx:
         # Without JavaScript the notice travels with the redirect.
@@ -261,6 +270,126 @@ def hide(request: HttpRequest) -> HttpResponse:
     return _render_review(request, deck=deck, tag=tag, queue=queue, item=queue.next, notice=notice)
 
 
+# Custom study -----------------------------------------------------------------
+
+
+def _own_session(user, session_id) -> StudySession | None:
+    """The user's own study session named by a form field; None for none.
+    Someone else's, or no such session, is a 404 like any unknown id."""
+    if not session_id:
+        return None
+    if not str(session_id).isdigit() or not 0 < int(session_id) < 2**63:
+        raise BadRequest("session must be a session id")
+    return get_object_or_404(StudySession.objects.select_related("deck", "tag"), pk=int(session_id), user=user)
+
+
+def _study_choices(user) -> list[dict]:
+    """The grade buttons as in review, without intervals: nothing is rescheduled."""
+    if user.grade_buttons == user.GradeButtons.FOUR:
+        labels = scheduling.FOUR_BUTTONS
+        hotkeys = {grade: str(n) for n, grade in enumerate(sorted(labels), start=1)}
+    else:
+        labels = scheduling.GRADE_MEANINGS
+        hotkeys = {grade: str(grade) for grade in labels}
+    return [
+        {"grade": grade, "hotkey": hotkeys[grade], "label": labels[grade], "description": scheduling.GRADE_DESCRIPTIONS[grade]}
+        for grade in sorted(labels)
+    ]
+
+
+def _render_study(
+    request: HttpRequest, session: StudySession, *, flipped: bool = False, notice: str = "", status: int = 200
+) -> HttpResponse:
+    day = request.user.review_day()
+    item = None
+    while not session.finished and item is None:
+        item = queue_item_for(request.user, session.current_card_id, day)
+        if item is None:  # deleted since the session began
+            session = services.skip_missing_study_card(user=request.user, session_id=session.pk, position=session.position)
+    context = {
+        "nav": "review",
+        "session": session,
+        "item": item,
+        "flipped": flipped and item is not None,
+        "notice": notice,
+        "flipped_at": int(time.time() * 1000),
+    }
+    if item is not None and flipped:
+        context["grade_choices"] = _study_choices(request.user)
+    if item is None:
+        answers = ReviewLog.objects.filter(study_session=session).aggregate(
+            answered=Count("id"), correct=Count("id", filter=Q(grade__gte=scheduling.PASSING_GRADE))
+        )
+        context |= answers
+    return render(request, "quiz/_study-swap.html" if request.htmx else "quiz/study-session.html", context, status=status)
+
+
+def _study_page(request: HttpRequest, form: StudyForm | None = None, status: int = 200) -> HttpResponse:
+    day = request.user.review_day()
+    context = {
+        "nav": "review",
+        "form": form,
+        "decks": Deck.objects.order_by("name"),
+        "tags": Tag.objects.order_by("name"),
+        "initial_deck": request.GET.get("deck", ""),
+        "initial_tag": request.GET.get("tag", ""),
+        "mistakes": len(services.study_cards(user=request.user, kind=ReviewLog.Kind.MISTAKES, day=day, size=StudySession.MAX_SIZE)),
+        "max_size": StudySession.MAX_SIZE,
+        "max_days": StudySession.MAX_DAYS,
+        "default_size": services.DEFAULT_STUDY_SIZE,
+    }
+    return render(request, "quiz/study.html", context, status=status)
+
+
+@require_safe
+def study(request: HttpRequest) -> HttpResponse:
+    return _study_page(request)
+
+
+@require_POST
+def study_start(request: HttpRequest) -> HttpResponse:
+    form = StudyForm(request.POST)
+    if not form.is_valid():
+        return _study_page(request, form, status=400)
+    data = form.cleaned_data
+    try:
+        session = services.start_study_session(
+            user=request.user, kind=data["kind"], size=data["size"], deck=data["deck"], tag=data["tag"], days=data["days"]
+        )
+    except services.NothingToStudy as problem:
+        form.add_error(None, str(problem))
+        return _study_page(request, form, status=400)
+    return redirect(session)
+
+
+@require_safe
+def study_session(request: HttpRequest, session_id: int) -> HttpResponse:
+    return _render_study(request, _own_session(request.user, session_id))
+
+
+@require_safe
+def study_flip(request: HttpRequest, session_id: int) -> HttpResponse:
+    return _render_study(request, _own_session(request.user, session_id), flipped=True)
+
+
+@require_POST
+def study_grade(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _own_session(request.user, session_id)
+    form = StudyGradeForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
+    outcome = services.record_study_answer(
+        user=request.user,
+        session_id=session.pk,
+        position=form.cleaned_data["position"],
+        grade=form.cleaned_data["grade"],
+        answer_ms=form.answer_ms(),
+    )
+    response = redirect(session) if not request.htmx else _render_study(request, outcome.session)
+    response["X-Review-Recorded"] = "1" if outcome.recorded else "0"
+    return response
+
+
 # Statistics -------------------------------------------------------------------
 
 
@@ -274,6 +403,13 @@ def _distribution_chart(title: str, x_label: str, rows: list[tuple[str, int]], c
         width=420,
         height=220,
     )
+
+
+# Reviews per day, by kind: the scheduled ones, then custom study's own.
+REVIEW_SERIES = (
+    ("new", "new"), ("review", "review"), ("drill", "drill"),
+    ("ahead", "review ahead"), ("cram", "cram"), ("mistakes", "mistakes"),
+)
 
 
 @require_safe
@@ -318,7 +454,7 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             labels=[f"{d:%-d %b}" for d in last_30],
             series=[
                 (f"bar-{kind}", label, [by_kind.get(d, {}).get(kind, 0) for d in last_30])
-                for kind, label in (("new", "new"), ("review", "review"), ("drill", "drill"))
+                for kind, label in REVIEW_SERIES
             ],
             label_every=7,
         ),
