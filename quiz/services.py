@@ -227,11 +227,13 @@ def undo_last_review(*, user, now: dt.datetime | None = None) -> Card | None:
 def _undo_review(user, review_log: ReviewLog) -> bool:
     """Put the progress row back as it was before the answer; False (the
     entry dropped) when the row it would restore is gone."""
-    progress = CardProgress.objects.select_for_update().filter(user=user, card=review_log.card).first()
     if review_log.kind in ReviewLog.CUSTOM_KINDS:
         # Custom study never touched the progress row: only its session moves back.
         StudySession.objects.filter(pk=review_log.study_session_id, position__gt=0).update(position=F("position") - 1)
-    elif review_log.progress_created:
+        review_log.delete()
+        return True
+    progress = CardProgress.objects.select_for_update().filter(user=user, card=review_log.card).first()
+    if review_log.progress_created:
         if progress is not None:
             progress.delete()
         rewind_frontier(user=user, card=review_log.card)

@@ -18,12 +18,14 @@ def test_a_cram_session_from_start_to_finish_with_an_undo(page, seed_deck):
     cram.get_by_label("Deck").select_option(seed_deck.slug)
     cram.get_by_label("Cards at most").fill("3")
     cram.get_by_role("button", name="Cram").click()
+    page.wait_for_load_state()  # app.js (deferred) listens for keys from here on
 
     cards = list(seed_deck.cards.order_by("position")[:3])
     progress = page.get_by_test_id("study-progress")
     expect(progress).to_have_text("1 of 3")
     expect_card(page, cards[0])
     page.evaluate("window.__sameDocument = true")
+    expect(page.get_by_role("button", name="Show answer")).to_be_focused()
     page.keyboard.press("Space")
     expect_card(page, cards[0], "answer")
     page.keyboard.press("2")
@@ -77,3 +79,24 @@ def test_a_cram_session_works_without_javascript(chromium, live_server, seed_dec
         assert not ReviewLog.objects.exists()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_study_pages_and_the_keys_dialog_fit_a_320px_screen(page, seed_deck, color_scheme):
+    sign_up(page, f"narrow{color_scheme}")
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.emulate_media(color_scheme=color_scheme)
+    page.goto("/study/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    cram = page.locator("section", has=page.get_by_role("heading", name="Cram"))
+    cram.get_by_label("Deck").select_option(seed_deck.slug)
+    cram.get_by_role("button", name="Cram").click()
+    page.get_by_role("button", name="Show answer").click()
+    expect(page.locator(".grade-buttons")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.keyboard.press("?")
+    dialog = page.locator("#keys-dialog")
+    expect(dialog).to_be_visible()
+    box = dialog.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 320
+    page.screenshot(path=f"test-artifacts/study-keys-320-{color_scheme}.png")
