@@ -8,7 +8,7 @@ PORT ?= 8000
 PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3 python; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run serve install install-test test migrate seed superuser bench loadtest ci clean assets
+.PHONY: run serve install install-test test migrate seed superuser bench loadtest ci clean assets screenshots
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (none found on PATH)." >&2; exit 1; }
@@ -46,6 +46,14 @@ superuser: migrate
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# README's pictures: the browser tests' own screenshots of the review and
+# statistics pages, light theme, on a 390 px phone.
+screenshots: install-test
+	$(BIN)/python -m pytest tests/quiz/test_screens_browser.py -k light-390 -q
+	mkdir -p docs
+	cp test-artifacts/screen-light-390-review-answer-first-screen.png docs/review.png
+	cp test-artifacts/screen-light-390-stats-first-screen.png docs/stats.png
 
 bench: install-test
 	$(BIN)/python manage.py benchmark $(BENCH_ARGS)

@@ -6,6 +6,7 @@ from config import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
+    path("manifest.webmanifest", views.web_manifest, name="web_manifest"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("", include("quiz.urls")),

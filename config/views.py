@@ -3,10 +3,11 @@ import sys
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.utils import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseServerError
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.templatetags.static import static
 from django.template.loader import render_to_string
-from django.views.decorators.cache import never_cache
+from django.urls import reverse
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
 
@@ -31,6 +32,37 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def favicon(request: HttpRequest) -> HttpResponse:
     # Browsers ask for /favicon.ico on pages without a <link rel="icon">, such as the admin's.
     return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
+# The toolbar colours follow the site header in each theme; the manifest
+# holds the light one, <meta name="theme-color"> both.
+THEME_COLOURS = {"light": "#ffffff", "dark": "#1b2129"}
+BACKGROUND_COLOURS = {"light": "#f4f6f9", "dark": "#11161c"}
+
+
+@login_not_required
+@require_safe
+@cache_control(max_age=86400, public=True)
+def web_manifest(request: HttpRequest) -> JsonResponse:
+    """Makes the app installable: added to a phone's home screen it opens
+    straight into review, without the browser's address bar."""
+    manifest = {
+        "name": "Flashcards",
+        "short_name": "Flashcards",
+        "description": "Spaced-repetition flashcards: review the cards due for you today.",
+        "id": "/",
+        "start_url": reverse("review"),
+        "scope": "/",
+        "display": "standalone",
+        "theme_color": THEME_COLOURS["light"],
+        "background_color": BACKGROUND_COLOURS["light"],
+        "icons": [
+            {"src": static("icons/icon-192.png"), "sizes": "192x192", "type": "image/png", "purpose": "any"},
+            {"src": static("icons/icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "any"},
+            {"src": static("icons/icon-maskable-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+        ],
+    }
+    return JsonResponse(manifest, content_type="application/manifest+json", json_dumps_params={"indent": 2})
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -1,3 +1,8 @@
+import io
+import time
+import zipfile
+from pathlib import Path
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -9,17 +14,39 @@ from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 
-from quiz.importing import import_deck
+from quiz.importing import ImportTooSlow, export_deck, import_deck
 from quiz.models import Card, CardProgress, Deck, NewCardFrontier, ReviewLog, Tag
 from quiz.qa_format import QAFormatError, decode, parse
 
+# A web import must finish well inside a worker's request timeout (gunicorn's
+# default is 30 s): bigger files go through `manage.py import_qa`.
+WEB_IMPORT_MAX_BYTES = 512 * 1024
+WEB_IMPORT_MAX_CARDS = 5_000
+WEB_IMPORT_SECONDS = 15
+COMMAND_LINE_HINT = "Import it from the command line instead: manage.py import_qa FILE"
+
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="A Q&A Markdown file: '# Deck title', then 'Q:' lines.")
+    file = forms.FileField(
+        help_text=(
+            "A Q&A Markdown file: '# Deck title', then 'Q:' lines. Up to "
+            f"{WEB_IMPORT_MAX_BYTES // 1024} KB and {WEB_IMPORT_MAX_CARDS:,} cards here; "
+            "bigger files import with manage.py import_qa."
+        )
+    )
     deck = forms.CharField(required=False, help_text="Optional: a deck name instead of the file's title.")
     prune = forms.BooleanField(
         required=False, help_text="Also delete cards gone from the file that have review history."
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > WEB_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"{upload.name} is {upload.size / 1024:,.0f} KB; the web import takes files up to "
+                f"{WEB_IMPORT_MAX_BYTES // 1024} KB. {COMMAND_LINE_HINT}."
+            )
+        return upload
 
 
 @admin.register(Deck)
@@ -28,6 +55,7 @@ class DeckAdmin(admin.ModelAdmin):
     search_fields = ("name", "description")
     prepopulated_fields = {"slug": ("name",)}
     change_list_template = "admin/quiz/deck/change_list.html"
+    actions = ("export_qa",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Deck]:
         return super().get_queryset(request).annotate(card_count=Count("cards"))
@@ -35,6 +63,21 @@ class DeckAdmin(admin.ModelAdmin):
     @admin.display(description="cards", ordering="card_count")
     def card_count(self, deck: Deck) -> int:
         return deck.card_count
+
+    @admin.action(description="Export selected decks as Q&A Markdown")
+    def export_qa(self, request: HttpRequest, queryset: QuerySet[Deck]) -> HttpResponse:
+        decks = list(queryset.order_by("slug"))
+        if len(decks) == 1:
+            response = HttpResponse(export_deck(decks[0]), content_type="text/markdown; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{decks[0].slug}.md"'
+            return response
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as files:
+            for deck in decks:
+                files.writestr(f"{deck.slug}.md", export_deck(deck))
+        response = HttpResponse(archive.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="decks.zip"'
+        return response
 
     def get_urls(self):
         return [
@@ -50,13 +93,28 @@ class DeckAdmin(admin.ModelAdmin):
         report = None
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
+            deadline = time.monotonic() + WEB_IMPORT_SECONDS
             try:
-                parsed = parse(decode(upload.read()), deck_title=form.cleaned_data["deck"] or None)
+                parsed = parse(
+                    decode(upload.read()),
+                    deck_title=form.cleaned_data["deck"] or None,
+                    default_title=Path(upload.name).stem,
+                )
+                if len(parsed.cards) > WEB_IMPORT_MAX_CARDS:
+                    problems = [
+                        f"{upload.name} has {len(parsed.cards):,} cards; the web import takes up to "
+                        f"{WEB_IMPORT_MAX_CARDS:,}. {COMMAND_LINE_HINT}."
+                    ]
+                else:
+                    report = import_deck(parsed, prune=form.cleaned_data["prune"], deadline=deadline)
+                    messages.success(request, report.summary())
             except QAFormatError as error:
                 problems = [f"{upload.name}:{problem}" for problem in error.problems]
-            else:
-                report = import_deck(parsed, prune=form.cleaned_data["prune"])
-                messages.success(request, report.summary())
+            except ImportTooSlow:
+                problems = [
+                    f"{upload.name} takes longer than {WEB_IMPORT_SECONDS} seconds to render, too long for "
+                    f"a web request. {COMMAND_LINE_HINT}."
+                ]
         context = {
             **self.admin_site.each_context(request),
             "title": "Import a Q&A file",
@@ -93,12 +151,11 @@ class CardAdmin(admin.ModelAdmin):
     list_select_related = ("deck",)
     search_fields = ("question", "answer")
     ordering = ("deck", "position", "id")
-    filter_horizontal = ("tags",)
-    readonly_fields = ("preview", "source_key", "created_at", "updated_at")
+    readonly_fields = ("preview", "source_key", "note_key", "cloze", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("deck", "position", "question", "answer", "tags")}),
         ("Preview, as the review page shows it", {"fields": ("preview",)}),
-        ("Import", {"fields": ("source_key", "created_at", "updated_at"), "classes": ("collapse",)}),
+        ("Import", {"fields": ("source_key", "note_key", "cloze", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
     actions = ("move_to_deck", "add_tag")
 

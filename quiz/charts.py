@@ -8,11 +8,17 @@ import datetime as dt
 import html
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 PLOT_LEFT = 44
 PLOT_TOP = 12
 PLOT_BOTTOM = 40
 PLOT_RIGHT = 8
+# Tick labels are 11 px system-ui; this is a generous average glyph width,
+# so labels judged to fit never touch.
+CHAR_WIDTH = 6.6
+LABEL_GAP = 6
+SLANT_DEGREES = 40
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,19 @@ class Tick:
     text: str
 
 
+class Series(NamedTuple):
+    """One set of bars: its CSS class, its name (legend and tooltips) and
+    one value per label; `one` is the name after a count of 1 ("1 card")."""
+
+    css_class: str
+    name: str
+    values: list[int | float]
+    one: str | None = None
+
+    def noun(self, value: int | float) -> str:
+        return self.one if value == 1 and self.one else self.name
+
+
 @dataclass(frozen=True)
 class BarChart:
     title: str
@@ -42,10 +61,17 @@ class BarChart:
     x_ticks: list[Tick]
     y_ticks: list[Tick]
     legend: list[tuple[str, str]] = field(default_factory=list)  # (css class, text)
+    # Labels too long for their slot are slanted, anchored at their tick.
+    slanted: bool = False
+    bottom_margin: int = PLOT_BOTTOM
 
     @property
     def plot_bottom(self) -> int:
-        return self.height - PLOT_BOTTOM
+        return self.height - self.bottom_margin
+
+    @property
+    def slant_angle(self) -> int:
+        return -SLANT_DEGREES
 
     @property
     def plot_left(self) -> int:
@@ -65,19 +91,25 @@ class BarChart:
 
     @property
     def y_label_y(self) -> float:
-        return PLOT_TOP + (self.height - PLOT_BOTTOM - PLOT_TOP) / 2
+        return PLOT_TOP + (self.plot_bottom - PLOT_TOP) / 2
 
 
-def nice_max(value: int) -> int:
-    """A round axis maximum at or above `value`."""
-    if value <= 4:
-        return 4
-    magnitude = 10 ** int(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        candidate = int(step * magnitude)
-        if candidate >= value:
-            return candidate
-    return value
+def nice_step(peak: float, *, ticks: int = 4) -> int:
+    """A whole, round gridline step (1, 2 or 5 times a power of ten) that
+    reaches `peak` in at most `ticks` steps: every gridline then sits at
+    exactly the whole number its label says."""
+    if peak <= ticks:
+        return 1
+    magnitude = 10 ** int(math.log10(peak / ticks))
+    for multiple in (1, 2, 5, 10):
+        step = multiple * magnitude
+        if step * ticks >= peak:
+            return step
+    return 10 * magnitude
+
+
+def text_width(text: str) -> float:
+    return len(text) * CHAR_WIDTH
 
 
 def bar_chart(
@@ -86,33 +118,49 @@ def bar_chart(
     x_label: str,
     y_label: str,
     labels: list[str],
-    series: list[tuple[str, str, list[int]]],
+    series: list[Series | tuple],
     tooltip_labels: list[str] | None = None,
     label_every: int = 1,
-    width: int = 640,
+    # Drawn about as wide as a phone or a grid column shows it, so 11-unit
+    # text stays near 11 px: a 640-wide chart on a 390 px phone drew 6 px.
+    width: int = 420,
     height: int = 220,
     grouped: bool = False,
     y_max: int | None = None,
     unit: str = "",
 ) -> BarChart:
-    """Bars per label: `series` is [(css class, name, values per label)],
-    stacked, or side by side when `grouped`."""
+    """Bars per label, stacked, or side by side when `grouped`."""
+    series = [Series(*each) for each in series]
     if grouped:
-        peak = max((max(values, default=0) for _, _, values in series), default=0)
+        peak = max((max(each.values, default=0) for each in series), default=0)
     else:
-        peak = max((sum(values[i] for _, _, values in series) for i in range(len(labels))), default=0)
-    top = y_max or nice_max(peak)
+        peak = max((sum(each.values[i] for each in series) for i in range(len(labels))), default=0)
+    if y_max:
+        step = y_max // 4
+    else:
+        step = nice_step(peak)
+    steps = 4 if y_max else max(1, math.ceil(peak / step))
+    top = step * steps
     plot_width = width - PLOT_LEFT - PLOT_RIGHT
-    plot_height = height - PLOT_TOP - PLOT_BOTTOM
     slot = plot_width / max(1, len(labels))
+    shown = [label for index, label in enumerate(labels) if index % label_every == 0]
+    longest = max((text_width(label) for label in shown), default=0)
+    slanted = longest + LABEL_GAP > slot * label_every
+    bottom_margin = PLOT_BOTTOM
+    if slanted:
+        # The slanted label's drop below the axis, plus room for the axis title.
+        drop = longest * math.sin(math.radians(SLANT_DEGREES)) + 8
+        bottom_margin = math.ceil(drop) + 26
+        height += bottom_margin - PLOT_BOTTOM
+    plot_height = height - PLOT_TOP - bottom_margin
     group_width = max(1.0, slot * 0.78)
     bar_width = group_width / len(series) if grouped else group_width
     bars: list[Bar] = []
     tooltip_labels = tooltip_labels or labels
     for index in range(len(labels)):
         base = PLOT_TOP + plot_height
-        for number, (css_class, name, values) in enumerate(series):
-            value = values[index]
+        for number, each in enumerate(series):
+            value = each.values[index]
             if value <= 0:
                 continue
             x = PLOT_LEFT + index * slot + (slot - group_width) / 2 + (number * bar_width if grouped else 0)
@@ -126,8 +174,8 @@ def bar_chart(
                     y=round(y, 1),
                     width=round(bar_width, 1),
                     height=round(bar_height, 1),
-                    tooltip=f"{tooltip_labels[index]}: {value}{unit} {name}",
-                    css_class=css_class,
+                    tooltip=f"{tooltip_labels[index]}: {value}{unit} {each.noun(value)}",
+                    css_class=each.css_class,
                 )
             )
     x_ticks = [
@@ -135,9 +183,13 @@ def bar_chart(
         for index, label in enumerate(labels)
         if index % label_every == 0
     ]
-    y_ticks = [Tick(round(PLOT_TOP + plot_height * (1 - step / 4), 1), f"{top * step // 4}{unit}") for step in range(5)]
-    legend = [(css_class, name) for css_class, name, _ in series] if len(series) > 1 else []
-    return BarChart(title, x_label, y_label, width, height, bars, x_ticks, y_ticks, legend)
+    y_ticks = [
+        Tick(round(PLOT_TOP + plot_height * (1 - n / steps), 1), f"{n * step}{unit}") for n in range(steps + 1)
+    ]
+    legend = [(each.css_class, each.name) for each in series] if len(series) > 1 else []
+    return BarChart(
+        title, x_label, y_label, width, height, bars, x_ticks, y_ticks, legend, slanted=slanted, bottom_margin=bottom_margin
+    )
 
 
 @dataclass(frozen=True)
@@ -183,6 +235,8 @@ CELL = 11
 GAP = 2
 HEAT_LEFT = 28
 HEAT_TOP = 16
+# A month starting in the last column needs its three letters to fit too.
+HEAT_RIGHT = 3 * CELL
 
 
 def heatmap(counts: dict[dt.date, int], *, today: dt.date, weeks: int = 53) -> Heatmap:
@@ -214,7 +268,7 @@ def heatmap(counts: dict[dt.date, int], *, today: dt.date, weeks: int = 53) -> H
     active = [cell for cell in cells if cell.count]
     return Heatmap(
         title="Reviews per day, last 12 months",
-        width=HEAT_LEFT + weeks * (CELL + GAP),
+        width=HEAT_LEFT + (weeks - 1) * (CELL + GAP) + HEAT_RIGHT,
         height=HEAT_TOP + 7 * (CELL + GAP),
         cells=cells,
         month_labels=month_labels,

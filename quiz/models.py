@@ -1,4 +1,5 @@
 import datetime as dt
+import html
 from decimal import Decimal
 
 from django.conf import settings
@@ -6,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils.html import strip_tags
 
 from quiz import rendering, scheduling
 
@@ -87,6 +89,16 @@ class Card(models.Model):
         blank=True,
         help_text="Stable key from the import file; empty for cards made in the admin.",
     )
+    # A cloze note's cards are siblings: they share this key and the note's
+    # source (every [deletion] in it), which an export writes back.
+    note_key = models.CharField(
+        max_length=64, null=True, blank=True, editable=False, db_index=True,
+        help_text="Shared by the cards of one cloze note (siblings).",
+    )
+    cloze = models.TextField(
+        blank=True, default="", editable=False,
+        help_text="The cloze note's source, from the import file: edit cloze cards there.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -108,9 +120,36 @@ class Card(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("card_detail", args=[self.pk])
 
+    @property
+    def question_text(self) -> str:
+        """The question as a reader sees it, in plain text: for lists and
+        links, where Markdown's `code` backticks would show raw."""
+        return html.unescape(strip_tags(self.question_html)).strip()
+
     def render(self) -> None:
-        self.question_html = rendering.render_markdown(self.question)
-        self.answer_html = rendering.render_markdown(self.answer)
+        """Store the HTML of both sides. Raises rendering.RenderError (see clean)."""
+        source = (self.question, self.answer)
+        if getattr(self, "_rendered_from", None) == source:
+            return
+        self.set_rendered(rendering.render_markdown(self.question), rendering.render_markdown(self.answer))
+
+    def set_rendered(self, question_html: str, answer_html: str) -> None:
+        """HTML rendered elsewhere (the importer renders a whole file before it writes)."""
+        self.question_html, self.answer_html = question_html, answer_html
+        self._rendered_from = (self.question, self.answer)
+
+    def clean(self) -> None:
+        # Forms call this before save(): a side past the renderer's limits is
+        # a message on its field, never an error at save time.
+        rendered, errors = {}, {}
+        for name in ("question", "answer"):
+            try:
+                rendered[name] = rendering.render_markdown(getattr(self, name))
+            except rendering.RenderError as error:
+                errors[name] = f"This {name} cannot be shown: {error}."
+        if errors:
+            raise ValidationError(errors)
+        self.set_rendered(rendered["question"], rendered["answer"])
 
     def save(self, *args, **kwargs) -> None:
         # Rendered once here so that no request ever renders Markdown.

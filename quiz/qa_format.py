@@ -1,28 +1,61 @@
-"""The Q&A Markdown format, parsed in pure Python (no Django).
+"""The Q&A Markdown format, parsed and written in pure Python (no Django).
 
     # Deck title
+    Tags: deck-wide tags      <- optional, the first line under the title
     ```                      <- optional outer bare fence around the body
     Q: First question?
+    Tags: python basics      <- optional, directly after a card's first line
     Answer Markdown, any length, with real ``` code blocks inside.
 
     A follow-up question on its own paragraph?
 
     Its answer.
+
+    Q: A question that spans
+    several lines, up to the `A:` line.
+    A: The answer starts here; with an `A:` line the card runs to the next
+    `Q:` or `C:` line, so a standalone `?` paragraph in it is answer text.
+
+    C: [Paris] is the capital of [France].   <- one card per [deletion]
     ```
 
-A card starts at a line beginning with `Q:`, or at a line ending in `?` that
-stands alone as a paragraph outside code, lists, headings, tables and quotes.
+A card starts at a line beginning with `Q:` or `C:`, or at a line ending in
+`?` that stands alone as a paragraph outside code, lists, headings, tables
+and quotes (a follow-up, only after a card written without `A:`). A line
+inside a card that must begin with `Q:`, `C:`, `A:` or `Tags:` as text is
+written with a backslash before it, which parsing removes.
 """
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 FENCE_RE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 TITLE_RE = re.compile(r"^#[ \t]+(?P<title>.+?)[ \t#]*$")
 QUESTION_PREFIX = "Q:"
+ANSWER_PREFIX = "A:"
+CLOZE_PREFIX = "C:"
+TAGS_PREFIX = "Tags:"
 # Lines that belong to a block structure, so a `?` at their end is answer text.
 STRUCTURAL_RE = re.compile(r"^(\s|#|>|\||[-*+][ \t]|\d{1,9}[.)][ \t])")
+# A line that would be read as a marker, with any backslashes written before
+# it so that it is text: parsing removes one, writing adds one.
+ESCAPED_MARKER_RE = re.compile(r"^(\\*)(Q:|A:|C:|Tags:)")
+
+TAG_RE = re.compile(r"^[\w\-.+/#:]+$")
+TAG_SEPARATOR_RE = re.compile(r"[\s,]+")
+MAX_TAG_LENGTH = 64  # Tag.name's max_length
+MAX_TAGS_PER_CARD = 20
+
+CLOZE_PLACEHOLDER = "[…]"
+# The deletion a cloze card asks for, highlighted on its answer side: raw
+# HTML in the Markdown, and a tag the sanitiser allows (it strips classes).
+CLOZE_ANSWER_HTML = "<ins>{}</ins>"
+# Spans a cloze line never reads deletions in: the renderer's code spans and
+# math (quiz/rendering.py), matched the same way, line by line.
+CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+MATH_RE = re.compile(r"\$\$.+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)")
 
 
 @dataclass(frozen=True)
@@ -32,6 +65,11 @@ class ParsedCard:
     position: int
     source_key: str
     line: int
+    tags: tuple[str, ...] = ()
+    # A cloze card: its note's source, with every [deletion], and the key the
+    # note's cards share (siblings).
+    cloze: str = ""
+    note_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +100,12 @@ def source_key(deck_title: str, question: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()[:32]
 
 
+def cloze_key(deck_title: str, question: str, deletion: str) -> str:
+    """A deletion's key: the sentence around it and its own text, so adding or
+    changing another deletion of the same note keeps this card's progress."""
+    return source_key(deck_title, f"cloze:{question}\n{deletion}")
+
+
 def decode(data: bytes) -> str:
     """UTF-8 text or a QAFormatError naming the line of the first bad byte."""
     try:
@@ -75,17 +119,30 @@ def decode(data: bytes) -> str:
     return text
 
 
-def parse(text: str, deck_title: str | None = None) -> ParsedDeck:
-    """Parse a Q&A document. `deck_title` overrides the `# Title` heading."""
+Line = tuple[int, str]
+
+
+@dataclass(frozen=True)
+class _Start:
+    index: int  # into lines
+    kind: str  # "Q", "C" or "?" (a follow-up)
+    text: str  # the rest of the start line
+
+
+def parse(text: str, deck_title: str | None = None, *, default_title: str | None = None) -> ParsedDeck:
+    """Parse a Q&A document. `deck_title` overrides the `# Title` heading;
+    `default_title` (the file's name) stands in for a missing one, as in
+    hashcards files, which have none."""
     lines = list(enumerate(text.splitlines(), start=1))
     title, lines = _take_title(lines)
-    title = deck_title or title
+    title = deck_title or title or default_title
     lines = _unwrap_outer_fence(lines)
 
     problems: list[FormatProblem] = []
-    starts = _question_starts(lines, problems)
+    top = _top_level(lines, problems)
     if problems:
         raise QAFormatError(problems)
+    starts = _card_starts(lines, top)
     if not title:
         first = lines[0][0] if lines else 1
         problems.append(FormatProblem(first, "no deck title: start the file with a '# Title' line"))
@@ -95,37 +152,56 @@ def parse(text: str, deck_title: str | None = None) -> ParsedDeck:
     if problems:
         raise QAFormatError(problems)
 
-    description = _join(lines[: starts[0][0]])
+    described = 0
+    deck_tags: tuple[str, ...] = ()
+    first = next((i for i in range(starts[0].index) if lines[i][1].strip()), None)
+    if first is not None and top[first] and lines[first][1].startswith(TAGS_PREFIX):
+        deck_tags = _tags(lines[first][0], lines[first][1], (), problems)
+        described = first + 1
+    description = _join(_unescape(lines[described : starts[0].index], top[described : starts[0].index]))
+
     cards: list[ParsedCard] = []
     seen: dict[str, int] = {}
-    for number, (index, question) in enumerate(starts, start=1):
-        end = starts[number][0] if number < len(starts) else len(lines)
-        lineno = lines[index][0]
+
+    def add(lineno: int, question: str, answer: str, key: str, tags: tuple[str, ...], duplicate: str, **extra) -> None:
+        if key in seen:
+            problems.append(FormatProblem(lineno, f"{duplicate} {seen[key]}"))
+            return
+        seen[key] = lineno
+        cards.append(
+            ParsedCard(question=question, answer=answer, position=len(cards) + 1, source_key=key, line=lineno, tags=tags, **extra)
+        )
+
+    for number, start in enumerate(starts):
+        end = starts[number + 1].index if number + 1 < len(starts) else len(lines)
+        lineno = lines[start.index][0]
+        body = start.index + 1
+        tags = deck_tags
+        if start.kind != "?" and body < end and top[body] and lines[body][1].startswith(TAGS_PREFIX):
+            tags = _tags(lines[body][0], lines[body][1], deck_tags, problems)
+            body += 1
+        if start.kind == "C":
+            cloze = _join([(lineno, start.text), *_unescape(lines[body:end], top[body:end])])
+            for question, answer, deletion in _cloze_cards(cloze, lineno, problems):
+                key = cloze_key(title, question, deletion)
+                note = source_key(title, f"cloze-note:{cloze}")
+                add(lineno, question, answer, key, tags, "duplicate cloze deletion, first on line", cloze=cloze, note_key=note)
+            continue
+        answer_at = next((i for i in range(body, end) if top[i] and lines[i][1].startswith(ANSWER_PREFIX)), None)
+        if start.kind == "Q" and answer_at is not None:
+            question = _join([(lineno, start.text), *_unescape(lines[body:answer_at], top[body:answer_at])])
+            answer_text = lines[answer_at][1][len(ANSWER_PREFIX) :].strip()
+            answer = _join([(0, answer_text), *_unescape(lines[answer_at + 1 : end], top[answer_at + 1 : end])])
+        else:
+            question = start.text
+            answer = _join(_unescape(lines[body:end], top[body:end]))
         if not question:
             problems.append(FormatProblem(lineno, "empty question after 'Q:'"))
             continue
-        key = source_key(title, question)
-        if key in seen:
-            problems.append(
-                FormatProblem(lineno, f"duplicate question, first asked on line {seen[key]}")
-            )
-            continue
-        seen[key] = lineno
-        cards.append(
-            ParsedCard(
-                question=question,
-                answer=_join(lines[index + 1 : end]),
-                position=len(cards) + 1,
-                source_key=key,
-                line=lineno,
-            )
-        )
+        add(lineno, question, answer, source_key(title, question), tags, "duplicate question, first asked on line")
     if problems:
         raise QAFormatError(problems)
     return ParsedDeck(title=title, description=description, cards=cards)
-
-
-Line = tuple[int, str]
 
 
 def _take_title(lines: list[Line]) -> tuple[str | None, list[Line]]:
@@ -155,35 +231,56 @@ def _unwrap_outer_fence(lines: list[Line]) -> list[Line]:
     first = lines.index(body[0])
     last = lines.index(body[-1])
     for _, text in lines[first + 1 : last]:
-        if text.startswith(QUESTION_PREFIX):
+        if text.startswith((QUESTION_PREFIX, CLOZE_PREFIX)):
             return lines[first + 1 : last]
         if _is_bare_fence(text):
             return lines
     return lines
 
 
-def _question_starts(lines: list[Line], problems: list[FormatProblem]) -> list[tuple[int, str]]:
-    """(index into lines, question text) for every card start."""
-    starts: list[tuple[int, str]] = []
+def _top_level(lines: list[Line], problems: list[FormatProblem]) -> list[bool]:
+    """For each line, whether it is outside code fences (and not a fence line)."""
+    top: list[bool] = []
     fence: tuple[str, int] | None = None
-    for index, (lineno, text) in enumerate(lines):
+    for lineno, text in lines:
         match = FENCE_RE.match(text)
         if fence is not None:
             marker = fence[0]
             if match and match.group("fence")[0] == marker[0] and len(match.group("fence")) >= len(marker) and not match.group("info").strip():
                 fence = None
+            top.append(False)
             continue
         if match:
             fence = (match.group("fence"), lineno)
+        top.append(match is None)
+    if fence is not None:
+        problems.append(FormatProblem(fence[1], f"code fence {fence[0]} opened here is never closed"))
+    return top
+
+
+def _card_starts(lines: list[Line], top: list[bool]) -> list[_Start]:
+    # Whether the next Q:, C: or A: line after each line is an A: line: a Q:
+    # card followed by one runs to the next Q: or C: line, without follow-ups.
+    answer_next = [False] * len(lines)
+    following = False
+    for index in range(len(lines) - 1, -1, -1):
+        answer_next[index] = following
+        if top[index] and lines[index][1].startswith((QUESTION_PREFIX, CLOZE_PREFIX, ANSWER_PREFIX)):
+            following = lines[index][1].startswith(ANSWER_PREFIX)
+
+    starts: list[_Start] = []
+    follow_ups = False
+    for index, (_, text) in enumerate(lines):
+        if not top[index]:
             continue
         if text.startswith(QUESTION_PREFIX):
-            starts.append((index, text[len(QUESTION_PREFIX) :].strip()))
-        elif starts and _is_follow_up(lines, index, starts[-1][0]):
-            starts.append((index, text.strip()))
-    if fence is not None:
-        problems.append(
-            FormatProblem(fence[1], f"code fence {fence[0]} opened here is never closed")
-        )
+            starts.append(_Start(index, "Q", text[len(QUESTION_PREFIX) :].strip()))
+            follow_ups = not answer_next[index]
+        elif text.startswith(CLOZE_PREFIX):
+            starts.append(_Start(index, "C", text[len(CLOZE_PREFIX) :].strip()))
+            follow_ups = False
+        elif follow_ups and _is_follow_up(lines, index, starts[-1].index):
+            starts.append(_Start(index, "?", text.strip()))
     return starts
 
 
@@ -196,5 +293,172 @@ def _is_follow_up(lines: list[Line], index: int, question_index: int) -> bool:
     return before_blank and after_blank
 
 
+def _unescape(lines: list[Line], top: list[bool]) -> list[Line]:
+    return [
+        (lineno, text[1:] if is_top and ESCAPED_MARKER_RE.match(text) and text.startswith("\\") else text)
+        for (lineno, text), is_top in zip(lines, top, strict=True)
+    ]
+
+
+def _tags(lineno: int, text: str, inherited: tuple[str, ...], problems: list[FormatProblem]) -> tuple[str, ...]:
+    names = list(inherited)
+    for name in TAG_SEPARATOR_RE.split(text[len(TAGS_PREFIX) :].strip()):
+        if not name:
+            continue
+        if len(name) > MAX_TAG_LENGTH:
+            problems.append(FormatProblem(lineno, f"tag '{name[:20]}…' is longer than {MAX_TAG_LENGTH} characters"))
+        elif not TAG_RE.match(name):
+            problems.append(
+                FormatProblem(lineno, f"tag '{name}' may use only letters, digits and - _ . + / # :")
+            )
+        elif name not in names:
+            names.append(name)
+    if len(names) > MAX_TAGS_PER_CARD:
+        problems.append(FormatProblem(lineno, f"{len(names)} tags: a card has at most {MAX_TAGS_PER_CARD}"))
+    return tuple(names)
+
+
 def _join(lines: list[Line]) -> str:
     return "\n".join(text.rstrip() for _, text in lines).strip("\n")
+
+
+# Cloze -----------------------------------------------------------------------
+
+
+def cloze_deletions(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, str]]]:
+    """The [deletions] of a cloze text as (start, end) offsets of the bracketed
+    span, and problems as (line offset within the text, message).
+
+    Read line by line: `\\[` and `\\]` are literal brackets, a `]` outside a
+    deletion is literal, and code spans and math (`\\( \\)`, `\\[ \\]`, `$$ $$`)
+    are never read for deletions. Lines inside code fences are skipped.
+    """
+    deletions: list[tuple[int, int]] = []
+    problems: list[tuple[int, str]] = []
+    offset = 0
+    fenced = [not is_top for is_top in _top_level(list(enumerate(text.split("\n"))), [])]
+    for number, line in enumerate(text.split("\n")):
+        if not fenced[number]:
+            _line_deletions(line, offset, number, deletions, problems)
+        offset += len(line) + 1
+    return deletions, problems
+
+
+def _protected(line: str) -> list[tuple[int, int]]:
+    spans = [match.span() for match in CODE_SPAN_RE.finditer(line)]
+    last, gaps = 0, []
+    for start, end in spans:
+        gaps.append((last, start))
+        last = end
+    gaps.append((last, len(line)))
+    for start, end in gaps:
+        spans += [(start + m.start(), start + m.end()) for m in MATH_RE.finditer(line[start:end])]
+    return sorted(spans)
+
+
+def _line_deletions(line: str, offset: int, number: int, deletions: list, problems: list) -> None:
+    skip = {start: end for start, end in _protected(line)}
+    opened: int | None = None
+    index = 0
+    while index < len(line):
+        if index in skip:
+            index = skip[index]
+            continue
+        char = line[index]
+        if char == "\\" and line[index + 1 : index + 2] in ("[", "]"):
+            index += 2
+            continue
+        if char == "[":
+            if opened is not None:
+                problems.append((number, "a [deletion] cannot contain '['; write \\[ for a literal bracket"))
+                return
+            opened = index
+        elif char == "]" and opened is not None:
+            if not line[opened + 1 : index].strip():
+                problems.append((number, "empty cloze deletion []"))
+                return
+            deletions.append((offset + opened, offset + index + 1))
+            opened = None
+        index += 1
+    if opened is not None:
+        problems.append((number, "'[' opens a cloze deletion that is never closed on its line; write \\[ for a literal bracket"))
+
+
+def _cloze_cards(cloze: str, lineno: int, problems: list[FormatProblem]) -> list[tuple[str, str, str]]:
+    """(question, answer, deletion) for each deletion of a cloze note."""
+    deletions, found = cloze_deletions(cloze)
+    problems += [FormatProblem(lineno + line, message) for line, message in found]
+    if found:
+        return []
+    if not deletions:
+        problems.append(FormatProblem(lineno, "a cloze card needs a [deletion]: C: [Paris] is the capital of France."))
+        return []
+    cards = []
+    for hidden in range(len(deletions)):
+        question, answer, last = [], [], 0
+        for number, (start, end) in enumerate(deletions):
+            question.append(cloze[last:start])
+            answer.append(cloze[last:start])
+            content = cloze[start + 1 : end - 1]
+            if number == hidden:
+                # `[…](`, or `[…]:` starting a line, would be Markdown link syntax.
+                after = cloze[end : end + 1]
+                starts_line = not cloze[cloze.rfind("\n", 0, start) + 1 : start].strip()
+                if after == "(" or (after == ":" and starts_line):
+                    after = f"&#{ord(after)};"
+                question.append(CLOZE_PLACEHOLDER + after)
+                answer.append(CLOZE_ANSWER_HTML.format(content) + cloze[end : end + 1])
+                last = end + 1
+            else:
+                question.append(content)
+                answer.append(content)
+                last = end
+        question.append(cloze[last:])
+        answer.append(cloze[last:])
+        cards.append(("".join(question), "".join(answer), cloze[deletions[hidden][0] + 1 : deletions[hidden][1] - 1]))
+    return cards
+
+
+# Writing ---------------------------------------------------------------------
+
+
+def dump(title: str, description: str, cards: Iterable[ParsedCard]) -> str:
+    """A Q&A document that parses back to these cards (same questions,
+    answers, tags and cloze notes), in order. Every question is written with
+    an `A:` line, so questions may span lines and answers may hold anything;
+    a cloze note is written once, where its first card is."""
+    out = [f"# {title}", ""]
+    if description:
+        out += [*_escape(description.split("\n")), ""]
+    written_notes: set[str] = set()
+    for card in cards:
+        if card.cloze and card.note_key:
+            if card.note_key in written_notes:
+                continue
+            written_notes.add(card.note_key)
+            out += _marker_lines(CLOZE_PREFIX, card.cloze.split("\n"), card.tags)
+        else:
+            out += _marker_lines(QUESTION_PREFIX, card.question.split("\n"), card.tags)
+            out += _marker_lines(ANSWER_PREFIX, card.answer.split("\n") if card.answer else [], ())
+        out.append("")
+    return "\n".join(out)
+
+
+def _marker_lines(prefix: str, lines: list[str], tags: tuple[str, ...]) -> list[str]:
+    first = lines[0] if lines else ""
+    # The rest of a marker line is stripped and never opens a code fence, so
+    # such a first line goes on a line of its own.
+    same_line = first == first.strip() and not FENCE_RE.match(first) and (first or len(lines) <= 1)
+    head = f"{prefix} {first}".rstrip() if same_line else prefix
+    rest = lines[1:] if same_line else lines
+    out = [head]
+    if prefix != ANSWER_PREFIX and (tags or (rest and rest[0].startswith(TAGS_PREFIX))):
+        out.append(f"{TAGS_PREFIX} {' '.join(tags)}".rstrip())
+    return out + _escape(rest)
+
+
+def _escape(lines: list[str]) -> list[str]:
+    top = _top_level(list(enumerate(lines)), [])
+    return [
+        "\\" + text if is_top and ESCAPED_MARKER_RE.match(text) else text for text, is_top in zip(lines, top, strict=True)
+    ]

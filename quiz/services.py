@@ -112,7 +112,57 @@ def record_review(
         else:
             progress.save()
         review_log.save(force_insert=True)
+        if card.note_key:
+            bury_siblings(user=user, card=card, day=day)
     return ReviewOutcome(recorded=True, review_log=review_log)
+
+
+# The other cards of the answered card's cloze note, buried until the next
+# review day: one statement, which also gives never-seen siblings the
+# progress row a manual bury would. A sibling already buried longer is left
+# alone; each one changed gets a new version, so a grade from a page that
+# still shows it counts as stale.
+BURY_SIBLINGS_SQL = """
+INSERT INTO {progress} ({columns})
+SELECT %s, c.id, %s, 0, 0, NULL, 0, %s, %s, NULL, NULL, 1 FROM {card} c WHERE c.note_key = %s AND c.id <> %s
+ON CONFLICT ({user_id}, {card_id}) DO UPDATE SET {buried_until} = excluded.{buried_until}, {version} = {progress}.{version} + 1
+WHERE {progress}.{buried_until} IS NULL OR {progress}.{buried_until} < excluded.{buried_until}"""
+
+
+def _bury_siblings_sql() -> str:
+    quote = connection.ops.quote_name
+    names = [
+        "user_id", "card_id", "easiness", "repetitions", "interval", "due", "lapses",
+        "suspended", "buried_until", "drill_on", "last_reviewed_at", "version",
+    ]
+    return BURY_SIBLINGS_SQL.format(
+        progress=quote(CardProgress._meta.db_table),
+        card=quote(Card._meta.db_table),
+        columns=", ".join(quote(CardProgress._meta.get_field(name.removesuffix("_id")).column) for name in names),
+        **{name: quote(CardProgress._meta.get_field(name.removesuffix("_id")).column) for name in ("user_id", "card_id", "buried_until", "version")},
+    )
+
+
+def bury_siblings(*, user, card: Card, day: dt.date) -> None:
+    """Anki's sibling burying: once one deletion of a cloze note is answered,
+    the note's other cards wait until the next review day."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _bury_siblings_sql(),
+            [user.pk, scheduling.initial_state().easiness, False, day + dt.timedelta(days=1), card.note_key, card.pk],
+        )
+
+
+def unbury_siblings(*, user, card: Card, day: dt.date) -> None:
+    """Undo's half of bury_siblings: once no answer of the note is left for
+    the day, the siblings it buried come back. (A sibling buried by hand
+    until tomorrow comes back too: the rows do not say who buried them.)"""
+    note = Card.objects.filter(note_key=card.note_key)
+    if ReviewLog.objects.filter(user=user, review_day=day, card__in=note).exists():
+        return
+    CardProgress.objects.filter(user=user, card__in=note.exclude(pk=card.pk), buried_until=day + dt.timedelta(days=1)).update(
+        buried_until=None, version=F("version") + 1
+    )
 
 
 LOCK_PROGRESS_SQL = f"""
@@ -253,6 +303,8 @@ def _undo_review(user, review_log: ReviewLog) -> bool:
         progress.version += 1
         progress.save()
     review_log.delete()
+    if review_log.card.note_key:
+        unbury_siblings(user=user, card=review_log.card, day=review_log.review_day)
     return True
 
 

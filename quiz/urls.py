@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("decks/", views.deck_list, name="deck_list"),
     path("decks/<slug:slug>/", views.deck_detail, name="deck_detail"),
+    path("decks/<slug:slug>/export.md", views.deck_export, name="deck_export"),
     path("decks/<slug:slug>/reset/", views.reset_deck, name="reset_deck"),
     path("cards/<int:card_id>/", views.card_detail, name="card_detail"),
     path("stats/", views.stats_view, name="stats"),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from quiz import charts, scheduling, services, stats
 from quiz.forms import GradeForm, HideForm, StudyForm, StudyGradeForm
+from quiz.importing import export_deck
 from quiz.models import Card, CardProgress, Deck, ReviewLog, StudySession, Tag
 from quiz.queue import Queue, QueueItem, build_queue, queue_item_for
 
@@ -52,6 +53,15 @@ def deck_detail(request: HttpRequest, slug: str) -> HttpResponse:
     deck = get_object_or_404(Deck, slug=slug)
     cards = deck.cards.order_by("position", "id").only("id", "position", "question", "question_html")
     return render(request, "quiz/deck-detail.html", {"deck": deck, "cards": cards, "nav": "decks"})
+
+
+@require_safe
+def deck_export(request: HttpRequest, slug: str) -> HttpResponse:
+    """The deck as a Q&A Markdown file, the format `import_qa` reads."""
+    deck = get_object_or_404(Deck, slug=slug)
+    response = HttpResponse(export_deck(deck), content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{deck.slug}.md"'
+    return response
 
 
 @require_safe
@@ -399,7 +409,7 @@ def _distribution_chart(title: str, x_label: str, rows: list[tuple[str, int]], c
         x_label=x_label,
         y_label="Cards",
         labels=[label for label, _ in rows],
-        series=[(css_class, "cards", [count for _, count in rows])],
+        series=[charts.Series(css_class, "cards", [count for _, count in rows], one="card")],
         width=420,
         height=220,
     )
@@ -407,8 +417,12 @@ def _distribution_chart(title: str, x_label: str, rows: list[tuple[str, int]], c
 
 # Reviews per day, by kind: the scheduled ones, then custom study's own.
 REVIEW_SERIES = (
-    ("new", "new"), ("review", "review"), ("drill", "drill"),
-    ("ahead", "review ahead"), ("cram", "cram"), ("mistakes", "mistakes"),
+    ("new", "new answers", "new answer"),
+    ("review", "reviews", "review"),
+    ("drill", "drill answers", "drill answer"),
+    ("ahead", "review-ahead answers", "review-ahead answer"),
+    ("cram", "cram answers", "cram answer"),
+    ("mistakes", "mistake answers", "mistake answer"),
 )
 
 
@@ -443,7 +457,7 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             y_label="Cards",
             labels=[str(n) for n in range(30)],
             tooltip_labels=[f"{d:%a %-d %b}" + (" (today, with overdue)" if d == day else "") for d in next_30],
-            series=[("bar-due", "due", due_counts)],
+            series=[charts.Series("bar-due", "due", due_counts)],
             label_every=5,
         ),
         "forecast_rows": list(zip(next_30, due_counts)),
@@ -453,8 +467,8 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             y_label="Answers",
             labels=[f"{d:%-d %b}" for d in last_30],
             series=[
-                (f"bar-{kind}", label, [by_kind.get(d, {}).get(kind, 0) for d in last_30])
-                for kind, label in REVIEW_SERIES
+                charts.Series(f"bar-{kind}", label, [by_kind.get(d, {}).get(kind, 0) for d in last_30], one=one)
+                for kind, label, one in REVIEW_SERIES
             ],
             label_every=7,
         ),
@@ -466,8 +480,8 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             y_label="Passed",
             labels=[f"Last {row.period_days} days" for row in retention],
             series=[
-                ("bar-young", "young cards", [row.young_percent or 0 for row in retention]),
-                ("bar-mature", "mature cards", [row.mature_percent or 0 for row in retention]),
+                charts.Series("bar-young", "young cards", [row.young_percent or 0 for row in retention]),
+                charts.Series("bar-mature", "mature cards", [row.mature_percent or 0 for row in retention]),
             ],
             grouped=True,
             y_max=100,
@@ -484,7 +498,7 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             y_label="Answers",
             labels=[str(grade) for grade, _ in buttons],
             tooltip_labels=[f"{grade} · {scheduling.GRADE_MEANINGS[grade]}" for grade, _ in buttons],
-            series=[("bar-grade", "answers", [count for _, count in buttons])],
+            series=[charts.Series("bar-grade", "answers", [count for _, count in buttons], one="answer")],
             width=420,
             height=220,
         ),

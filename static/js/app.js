@@ -106,6 +106,26 @@
     // Replay typed-ahead keys until one starts a request; the rest wait for it.
     while (queuedKeys.length && !pending) act(queuedKeys.shift(), true);
   });
+  // A box that scrolls sideways (wide math, code, a table on a phone) must
+  // be reachable by keyboard to scroll it; only those that overflow at this
+  // width become a tab stop.
+  var SCROLLERS = ".chart-scroll, .math-display, .markdown pre, .markdown table";
+  function markScrollers(root) {
+    (root || document).querySelectorAll(SCROLLERS).forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
+      } else if (el.getAttribute("tabindex") === "0") {
+        el.removeAttribute("tabindex");
+      }
+    });
+  }
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { markScrollers(document); }, 150);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) { markScrollers(event.target); });
+
   document.addEventListener("keydown", onKeyDown);
   document.addEventListener("DOMContentLoaded", function () {
     fillBrowserTimeZone();
@@ -114,5 +134,13 @@
       button.hidden = false;
       button.addEventListener("click", openKeys);
     });
+  });
+  // After math.js (loaded first) has typeset: KaTeX sets the real widths.
+  document.addEventListener("DOMContentLoaded", function () {
+    markScrollers(document);
+    // KaTeX's own fonts can arrive later and widen a formula past its box.
+    if (document.fonts && document.fonts.ready) document.fonts.ready.then(function () { markScrollers(document); });
+    // A timeline too wide for the screen opens at its latest end: today.
+    document.querySelectorAll("[data-scroll-to-end]").forEach(function (el) { el.scrollLeft = el.scrollWidth; });
   });
 })();

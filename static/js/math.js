@@ -1,5 +1,7 @@
-// Typesets the LaTeX that quiz/rendering.py leaves in <span class="math">,
-// on page load and in every fragment htmx swaps in.
+// Typesets with KaTeX the formulas that quiz/rendering.py writes as MathML
+// in <span class="math"> (their TeX is in the MathML's annotation; a formula
+// the server could not convert is its TeX as text), on page load and in
+// every fragment htmx swaps in. Without scripts the MathML shows as it is.
 (function () {
   "use strict";
   var DELIMITERS = [["\\(", "\\)"], ["\\[", "\\]"], ["$$", "$$"]];
@@ -15,10 +17,15 @@
     return tex;
   }
 
+  function texOf(el) {
+    var annotation = el.querySelector('annotation[encoding="application/x-tex"]');
+    return annotation ? annotation.textContent : stripDelimiters(el.textContent);
+  }
+
   function typeset(root) {
     if (!window.katex || !root || !root.querySelectorAll) return;
     root.querySelectorAll("span.math:not([data-typeset])").forEach(function (el) {
-      var tex = stripDelimiters(el.textContent);
+      var tex = texOf(el);
       try {
         window.katex.render(tex, el, {
           displayMode: el.classList.contains("math-display"),

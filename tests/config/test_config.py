@@ -91,3 +91,38 @@ def test_layout_is_accessible_and_carries_the_csrf_header(client, user):
     assert '<main id="main"' in html and '<nav class="nav" aria-label="Main">' in html
     assert 'hx-headers=\'{"x-csrftoken": "' in html
     assert 'name="viewport"' in html
+
+
+def png_size(path) -> tuple[int, int]:
+    header = open(path, "rb").read(24)
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+
+
+def test_the_web_manifest_makes_the_app_installable_into_review(client):
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/manifest.webmanifest")
+    assert response.status_code == 200 and response["Content-Type"] == "application/manifest+json"
+    manifest = response.json()
+    assert manifest["name"] == "Flashcards" and manifest["short_name"]
+    assert manifest["start_url"] == "/review/" and manifest["display"] == "standalone"
+    assert manifest["theme_color"].startswith("#") and manifest["background_color"].startswith("#")
+    purposes = {icon["purpose"] for icon in manifest["icons"]}
+    assert purposes == {"any", "maskable"}
+    for icon in manifest["icons"]:
+        assert icon["src"].startswith("/static/icons/")
+        path = finders.find(icon["src"].removeprefix("/static/"))
+        width, height = png_size(path)
+        assert icon["sizes"] == f"{width}x{height}" and icon["type"] == "image/png"
+    assert any(icon["sizes"] == "512x512" and icon["purpose"] == "maskable" for icon in manifest["icons"])
+    # Served from our own origin, which the CSP names for manifests.
+    policy = client.get("/accounts/login/")["Content-Security-Policy"]
+    assert "manifest-src 'self'" in policy
+
+
+def test_pages_link_the_manifest_and_a_theme_colour_per_scheme(client):
+    html = client.get("/").content.decode()
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in html
+    assert 'name="theme-color" content="#ffffff" media="(prefers-color-scheme: light)"' in html
+    assert 'name="theme-color" content="#1b2129" media="(prefers-color-scheme: dark)"' in html

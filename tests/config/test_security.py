@@ -64,6 +64,7 @@ POLICY = {
     "home": (200, 200, 200, 200),
     "healthz": (200, 200, 200, 200),
     "favicon": (301, 301, 301, 301),
+    "web_manifest": (200, 200, 200, 200),
     "signup": (200, 302, 302, 302),
     "login": (200, 302, 302, 302),
     "logout": (LOGIN, 405, 405, 405),
@@ -78,6 +79,7 @@ POLICY = {
     "password_reset_complete": (200, 200, 200, 200),
     "deck_list": (LOGIN, 200, 200, 200),
     "deck_detail": (LOGIN, 200, 200, 200),
+    "deck_export": (LOGIN, 200, 200, 200),  # deck content, which every user may review
     "reset_deck": (LOGIN, 200, 200, 200),
     "card_detail": (LOGIN, 200, 200, 200),
     "stats": (LOGIN, 200, 200, 200),
@@ -126,6 +128,7 @@ def matrix_data(make_user, seed_deck):
 def url_for(name: str, card, deck) -> str:
     arguments = {
         "deck_detail": [deck.slug],
+        "deck_export": [deck.slug],
         "reset_deck": [deck.slug],
         "review_deck": [deck.slug],
         "card_detail": [card.pk],

@@ -79,6 +79,12 @@ def test_admin_is_for_staff_only(user_client):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
+def test_card_page_has_one_main_heading(user_client, make_card):
+    card = make_card(question="What is `tf.data`?")
+    html = user_client.get(card.get_absolute_url()).content.decode()
+    assert html.count("<h1") == 1 and f"Card {card.position} of {card.deck.name}</h1>" in html
+
+
 def test_deck_list_deck_page_and_card_page(user_client, seed_deck):
     html = user_client.get(reverse("deck_list")).content.decode()
     assert "Tensorflow Quiz - interview-oriented" in html and '<td class="num">13</td>' in html
@@ -121,3 +127,91 @@ def test_manifest_static_build_finds_every_referenced_file(tmp_path, settings):
     call_command("collectstatic", "--noinput", verbosity=0)
     assert (tmp_path / "staticfiles.json").exists()
     assert list(tmp_path.glob("vendor/katex/fonts/KaTeX_Main-Regular.*.woff2"))
+
+
+# Limits on what staff can save and upload -----------------------------------
+
+
+def card_form(card: Card, **changes) -> dict:
+    data = {"deck": card.deck_id, "position": card.position, "question": card.question, "answer": card.answer}
+    return {**data, **changes}
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("x" * 10_001, "This answer cannot be shown: 10,001 characters; the most a card side may have is 10,000."),
+        ("- " * 17 + "x", "This answer cannot be shown: line 1: lists or quotes nested 17 levels deep; the most is 16."),
+    ],
+)
+def test_the_card_form_shows_a_rendering_limit_on_the_field_and_saves_nothing(staff_client, make_card, answer, message):
+    card = make_card(answer="before")
+    url = reverse("admin:quiz_card_change", args=[card.pk])
+    response = staff_client.post(url, card_form(card, answer=answer))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    card.refresh_from_db()
+    assert card.answer == "before" and card.answer_html == "<p>before</p>"
+
+
+def test_the_card_form_saves_a_side_at_the_limit(staff_client, make_card):
+    card = make_card()
+    response = staff_client.post(reverse("admin:quiz_card_change", args=[card.pk]), card_form(card, answer="- " * 16 + "x"))
+    assert response.status_code == 302
+    card.refresh_from_db()
+    assert card.answer_html.count("<ul>") == 16
+
+
+def upload_of_size(size: int) -> bytes:
+    body = b"# Big\n"
+    number = 0
+    while len(body) < size - 9_100:
+        number += 1
+        body += f"Q: q{number}?\n".encode() + b"x" * 9_000 + b"\n\n"
+    number += 1
+    head = f"Q: q{number}?\n".encode()
+    return body + head + b"y" * (size - len(body) - len(head))
+
+
+def test_the_web_import_takes_a_file_at_its_size_limit(staff_client):
+    upload = SimpleUploadedFile("big.md", upload_of_size(512 * 1024))
+    html = staff_client.post(reverse("admin:quiz_deck_import"), {"file": upload}).content.decode()
+    assert '<strong data-count="created">' in html
+    assert Deck.objects.get().name == "Big"
+
+
+def test_the_web_import_refuses_a_file_past_its_size_limit_and_points_to_the_command(staff_client):
+    upload = SimpleUploadedFile("big.md", upload_of_size(512 * 1024 + 1))
+    html = staff_client.post(reverse("admin:quiz_deck_import"), {"file": upload}).content.decode()
+    assert "big.md is 512 KB; the web import takes files up to 512 KB." in html
+    assert "manage.py import_qa FILE" in html
+    assert Deck.objects.count() == 0
+
+
+def many_cards(count: int) -> bytes:
+    return b"# Many\n" + b"".join(f"Q: q{n}?\na\n\n".encode() for n in range(count))
+
+
+def test_the_web_import_takes_its_card_limit_and_refuses_one_more(staff_client):
+    html = staff_client.post(reverse("admin:quiz_deck_import"), {"file": SimpleUploadedFile("many.md", many_cards(5_001))}).content.decode()
+    assert "many.md has 5,001 cards; the web import takes up to 5,000." in html and "manage.py import_qa FILE" in html
+    assert Deck.objects.count() == 0
+    html = staff_client.post(reverse("admin:quiz_deck_import"), {"file": SimpleUploadedFile("many.md", many_cards(5_000))}).content.decode()
+    assert '<strong data-count="created">5000</strong>' in html
+
+
+def test_a_web_import_past_its_time_budget_writes_nothing_and_points_to_the_command(staff_client, monkeypatch):
+    from quiz import admin as quiz_admin
+
+    monkeypatch.setattr(quiz_admin, "WEB_IMPORT_SECONDS", -1)
+    upload = SimpleUploadedFile("slow.md", b"# Slow\nQ: one?\na\n")
+    html = staff_client.post(reverse("admin:quiz_deck_import"), {"file": upload}).content.decode()
+    assert "too long for a web request" in html and "manage.py import_qa FILE" in html
+    assert Deck.objects.count() == 0
+
+
+def test_the_web_import_names_a_card_it_cannot_render(staff_client):
+    upload = SimpleUploadedFile("deep.md", b"# Deep\nQ: ok?\nyes\n\nQ: deep?\n" + b"> " * 20 + b"x\n")
+    html = staff_client.post(reverse("admin:quiz_deck_import"), {"file": upload}).content.decode()
+    assert "<code>deep.md:5: this card&#x27;s answer cannot be shown (line 1 of the answer): lists or quotes nested 20 levels deep" in html
+    assert Deck.objects.count() == 0

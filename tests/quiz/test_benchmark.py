@@ -23,6 +23,6 @@ def test_make_bench_quick_prints_every_measurement_with_its_query_count():
         # A seen card's grade and a flip, as pinned in tests/quiz/test_review.py.
         assert re.search(r"\s10\s+[\d.]+× floor", rows["grade"]), rows["grade"]
         assert re.search(r"\s3\s+[\d.]+× floor", rows["flip"]), rows["flip"]
-    for measurement in ("stats page", "home dashboard", "import_qa, new file", "import_qa, unchanged re-import", "review page + static, gzipped"):
+    for measurement in ("stats page", "home dashboard", "import_qa, new file", "import_qa, unchanged re-import", "export_qa", "import of the export", "review page + static, gzipped"):
         assert measurement in table
     assert "0 other hosts" in table

@@ -61,3 +61,22 @@ def test_python_code_is_highlighted_in_the_sum_card(page, live_server, seed_deck
     expect(page.locator(".card-answer .highlight pre")).to_be_visible()
     assert page.locator(".card-answer .highlight span").count() > 20
     assert "```" not in page.locator(".card-answer").inner_text()
+
+
+def test_without_javascript_math_shows_as_mathml_not_raw_tex(chromium, live_server, seed_deck, user):
+    context = chromium.new_context(base_url=live_server.url, java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, live_server, user)
+    page.goto(seed_deck.cards.get(position=6).get_absolute_url())  # the AR(p) card
+    page.screenshot(path="test-artifacts/math-without-javascript.png", full_page=True)
+    answer = page.locator(".card-answer")
+    formulas = answer.locator(".math > math")
+    assert formulas.count() >= 5
+    expect(formulas.first).to_be_visible()
+    box = answer.locator(".math-display > math").first.bounding_box()
+    assert box["height"] > 10  # laid out as math, not a line of TeX
+    visible = answer.inner_text()
+    for raw in ("\\[", "\\(", "\\phi", "X_{t-1}"):
+        assert raw not in visible
+    assert "\u03d5" in answer.locator(".math-display > math").first.text_content()  # φ, as MathML text
+    context.close()

@@ -156,3 +156,177 @@ def test_load_seed_loads_once_and_keeps_edits(seed_deck):
 
 def test_importing_the_seed_over_the_fixture_matches_its_cards(seed_deck):
     assert "0 created, 0 updated, 13 unchanged" in import_qa(SEED)
+
+
+# Cards the renderer refuses --------------------------------------------------
+
+
+def test_a_card_past_a_rendering_limit_names_file_and_line_and_writes_nothing(tmp_path):
+    path = tmp_path / "long.md"
+    path.write_text("# Deck\nQ: fine?\nyes\n\nQ: too long?\n" + "x" * 10_001 + "\n\nQ: too deep?\n" + "- " * 17 + "x\n")
+    with pytest.raises(CommandError) as caught:
+        import_qa(path)
+    assert str(caught.value).splitlines() == [
+        f"{path}:5: this card's answer cannot be shown: 10,001 characters; the most a card side may have is 10,000",
+        f"{path}:8: this card's answer cannot be shown (line 1 of the answer): lists or quotes nested 17 levels deep; the most is 16",
+    ]
+    assert Deck.objects.count() == 0 and Card.objects.count() == 0
+
+
+def test_a_card_at_every_rendering_limit_imports(tmp_path):
+    path = tmp_path / "limits.md"
+    path.write_text("# Deck\nQ: long?\n" + "x" * 10_000 + "\n\nQ: deep?\n" + "- " * 16 + "x\n")
+    assert "2 created" in import_qa(path)
+    assert Card.objects.get(question="deep?").answer_html.count("<ul>") == 16
+
+
+def test_a_refused_reimport_keeps_the_deck_as_it_was(tmp_path):
+    path = tmp_path / "deck.md"
+    path.write_text("# Deck\nQ: one?\na\n")
+    import_qa(path)
+    path.write_text("# Deck\nQ: one?\nchanged\n\nQ: two?\n" + "> " * 30 + "x\n")
+    with pytest.raises(CommandError, match=":5: this card's answer cannot be shown"):
+        import_qa(path)
+    assert list(Card.objects.values_list("question", "answer")) == [("one?", "a")]
+
+
+# Tags, A: lines and cloze notes ------------------------------------------------
+
+from quiz.models import Tag  # noqa: E402
+
+
+def card_tags(question: str) -> set[str]:
+    return set(Card.objects.get(question=question).tags.values_list("name", flat=True))
+
+
+def test_tags_in_the_file_are_the_cards_tags_exactly(tmp_path, make_card):
+    path = tmp_path / "deck.md"
+    path.write_text("# Deck\nTags: shared\n\nQ: one?\nTags: python ml\nA: first\n\nQ: two?\nA: second\n")
+    assert "2 created" in import_qa(path)
+    assert card_tags("one?") == {"shared", "python", "ml"}
+    assert card_tags("two?") == {"shared"}
+    assert "0 created, 0 updated, 2 unchanged" in import_qa(path)
+
+    Tag.objects.create(name="admin-only")
+    Card.objects.get(question="two?").tags.add(Tag.objects.get(name="admin-only"))
+    path.write_text("# Deck\nTags: shared\n\nQ: one?\nTags: python\nA: first\n\nQ: two?\nA: second\n")
+    assert "0 created, 2 updated, 0 unchanged" in import_qa(path)
+    assert card_tags("one?") == {"shared", "python"}
+    assert card_tags("two?") == {"shared"}
+    assert Tag.objects.filter(name="ml").exists()  # tags are shared; an unused one stays
+
+
+def test_a_tag_change_keeps_progress(tmp_path, user):
+    path = tmp_path / "deck.md"
+    path.write_text("# Deck\nQ: one?\nA: first\n")
+    import_qa(path)
+    card = Card.objects.get()
+    services.record_review(user=user, card_id=card.pk, grade=5, shown_version=0)
+    path.write_text("# Deck\nQ: one?\nTags: new\nA: first\n")
+    assert "0 created, 1 updated, 0 unchanged" in import_qa(path)
+    assert CardProgress.objects.get(user=user).card_id == card.pk
+    assert card_tags("one?") == {"new"}
+
+
+def test_bad_tags_write_nothing(tmp_path):
+    path = tmp_path / "deck.md"
+    path.write_bytes(b"# Deck\nQ: one?\nTags: fine not!fine\nA: x\n")
+    with pytest.raises(CommandError, match=":3: tag 'not!fine' may use only"):
+        import_qa(path)
+    assert Card.objects.count() == 0 and Tag.objects.count() == 0
+
+
+def test_a_hashcards_file_imports_as_it_is(tmp_path):
+    path = tmp_path / "hashcards.md"
+    path.write_text(
+        "# Capitals\n\nQ: What is the capital of France?\nA: Paris\n\n"
+        "Q: What is the capital\nof Spain?\nA: Madrid\n\nWhy that one?\n\nC: [Rome] is the capital of [Italy].\n"
+    )
+    assert "4 created" in import_qa(path)
+    assert list(Card.objects.order_by("position").values_list("question", flat=True)) == [
+        "What is the capital of France?",
+        "What is the capital\nof Spain?",
+        "[…] is the capital of Italy.",
+        "Rome is the capital of […].",
+    ]
+    assert Card.objects.get(position=2).answer == "Madrid\n\nWhy that one?"
+    assert "0 created, 0 updated, 4 unchanged" in import_qa(path)
+
+
+def test_cloze_cards_are_siblings_rendered_with_the_gap_and_the_highlight(tmp_path):
+    path = tmp_path / "deck.md"
+    path.write_text("# Geo\nC: [Paris] is the capital of [France].\n")
+    import_qa(path)
+    first, second = Card.objects.order_by("position")
+    assert first.note_key == second.note_key is not None
+    assert first.cloze == "[Paris] is the capital of [France]."
+    assert first.question_html == "<p>[…] is the capital of France.</p>"
+    assert first.answer_html == '<p><ins>Paris</ins> is the capital of France.</p>'
+    assert second.question_html == "<p>Paris is the capital of […].</p>"
+
+
+def test_adding_a_deletion_keeps_the_progress_of_the_others(tmp_path, user):
+    path = tmp_path / "deck.md"
+    path.write_text("# Geo\nC: [Paris] is the capital of France.\n")
+    import_qa(path)
+    paris = Card.objects.get()
+    services.record_review(user=user, card_id=paris.pk, grade=4, shown_version=0)
+    path.write_text("# Geo\nC: [Paris] is the capital of [France].\n")
+    assert "1 created, 1 updated, 0 unchanged" in import_qa(path)
+    paris.refresh_from_db()
+    assert paris.cloze == "[Paris] is the capital of [France]."
+    assert CardProgress.objects.get(user=user).card_id == paris.pk
+    assert Card.objects.filter(note_key=paris.note_key).count() == 2
+    assert "0 created, 0 updated, 2 unchanged" in import_qa(path)
+
+
+def test_admin_made_cards_are_matched_by_question_and_keep_progress(tmp_path, make_deck, user):
+    deck = make_deck(name="Deck", slug="deck")
+    card = Card.objects.create(deck=deck, position=1, question="Made in the admin?", answer="Yes.")
+    services.record_review(user=user, card_id=card.pk, grade=4, shown_version=0)
+    path = tmp_path / "deck.md"
+    path.write_text("# Deck\nQ: Made in the admin?\nA: Yes.\n")
+    assert "0 created, 0 updated, 1 unchanged" in import_qa(path)
+    card.refresh_from_db()
+    assert card.source_key is not None
+    assert CardProgress.objects.get(user=user).card_id == card.pk
+
+
+def test_a_key_held_by_another_deck_is_left_empty_and_the_question_matches_next_time(tmp_path):
+    path = tmp_path / "deck.md"
+    path.write_text("# Deck\nQ: one?\nA: a\n")
+    import_qa(path)
+    Deck.objects.filter(slug="deck").update(slug="renamed")
+    assert "1 created" in import_qa(path)
+    fresh = Card.objects.get(deck__slug="deck")
+    assert fresh.source_key is None
+    assert "0 created, 0 updated, 1 unchanged" in import_qa(path)
+
+
+def test_a_file_without_a_title_imports_under_its_file_name(tmp_path):
+    path = tmp_path / "French.md"
+    path.write_text("Q: What is the capital of France?\nA: Paris\n\nC: [Paris] is the capital of [France].\n")
+    assert "French: 3 created" in import_qa(path)
+    assert Deck.objects.get().slug == "french"
+
+
+def test_an_unchanged_reimport_renders_nothing_but_still_checks_the_limits(tmp_path, monkeypatch):
+    from quiz import importing
+
+    path = tmp_path / "deck.md"
+    path.write_text("# Deck\nQ: one?\nA: first\n\nQ: two?\nA: second\n")
+    import_qa(path)
+    calls = []
+    monkeypatch.setattr(importing, "render_markdown", lambda text: calls.append(text) or f"<p>{text}</p>")
+    assert "0 created, 0 updated, 2 unchanged" in import_qa(path)
+    assert calls == []
+    path.write_text("# Deck\nQ: two?\nA: second\n\nQ: one?\nA: first, edited\n")  # moved and edited
+    assert "0 created, 2 updated, 0 unchanged" in import_qa(path)
+    assert calls == ["one?", "first, edited"]  # the moved card keeps its HTML
+    assert Card.objects.get(question="two?").answer_html == "<p>second</p>"
+
+    # A card stored before a limit existed is reported, not silently kept.
+    Card.objects.filter(question="two?").update(answer="x" * 10_001)
+    path.write_text("# Deck\nQ: two?\nA: " + "x" * 10_001 + "\n\nQ: one?\nA: first, edited\n")
+    with pytest.raises(CommandError, match=":2: this card's answer cannot be shown: 10,001 characters"):
+        import_qa(path)

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quiz.management.commands.build_pygments_css import pygments_css
+from quiz.mathml import ELEMENTS as MATHML_ELEMENTS
 from quiz.rendering import render_markdown
 
 XSS_PAYLOADS = [
@@ -28,14 +29,30 @@ ACTIVE_TAGS = {"script", "iframe", "svg", "math", "form", "style", "object", "em
 
 
 class ActiveContentFinder(HTMLParser):
-    """Collects what a browser could execute: tags, handlers, script URLs."""
+    """Collects what a browser could execute: tags, handlers, script URLs.
+
+    The one <math> allowed is the renderer's own, first child of a
+    span.math, holding only MathML presentation elements."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[str] = []
+        self.last_start: tuple[str, dict] = ("", {})
+        self.math_depth = 0
+
+    def handle_endtag(self, tag):
+        if self.math_depth and tag == "math":
+            self.math_depth = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ACTIVE_TAGS:
+        previous_tag, previous_attrs = self.last_start
+        self.last_start = (tag, dict(attrs))
+        if tag == "math" and previous_tag == "span" and "math" in (previous_attrs.get("class") or "").split():
+            self.math_depth = 1
+        elif self.math_depth:
+            if tag not in MATHML_ELEMENTS:
+                self.found.append(f"<{tag}> in math")
+        elif tag in ACTIVE_TAGS:
             self.found.append(f"<{tag}>")
         for name, value in attrs:
             if name.startswith("on"):
@@ -99,8 +116,12 @@ def test_tables_lists_headings_and_double_backtick_code():
     ],
 )
 def test_math_reaches_the_page_intact(source, kind, tex):
+    """As MathML for every browser, with the TeX in its annotation for KaTeX."""
     html = render_markdown(source)
-    assert f'<span class="math {kind}">{tex}</span>' in html
+    display = "block" if kind == "math-display" else "inline"
+    assert f'<span class="math {kind}"><math display="{display}"><semantics><mrow>' in html
+    inner = tex[2:-2]
+    assert f'<annotation encoding="application/x-tex">{inner}</annotation></semantics></math></span>' in html
     assert "<em>" not in html
 
 
@@ -120,7 +141,7 @@ def test_seed_answers_render_with_highlighting_lists_and_no_stray_fences(seed_de
     sums = cards[3].answer_html
     assert '<div class="highlight">' in sums and '<span class="o">&gt;&gt;&gt;</span>' in sums
     assert all("```" not in card.answer_html for card in cards)
-    assert '<span class="math math-display">\\[ X_t = c + \\phi_1 X_{t-1}' in cards[5].answer_html
+    assert '<annotation encoding="application/x-tex"> X_t = c + \\phi_1 X_{t-1}' in cards[5].answer_html
     assert "\\text{adjusted\\_logits}" in cards[7].answer_html
 
 
@@ -162,3 +183,151 @@ def test_the_active_content_finder_catches_what_it_looks_for():
     assert found == ["a[href= java\tscript:x]", "a[onclick]", "<script>", "img[onerror]"]
     # A link whose text merely contains "javascript:" is a relative URL, not script.
     assert active_content('<a href="&lt;a href=&quot;javascript:x">a</a>') == []
+
+
+# Limits, integrity after a failure, bounded work ----------------------------
+
+from quiz import rendering  # noqa: E402
+from quiz.rendering import MAX_CHARS, MAX_LINES, MAX_NESTING_DEPTH, RenderError  # noqa: E402
+
+
+def test_a_failed_render_leaves_the_renderer_exactly_as_fresh(monkeypatch):
+    fresh = render_markdown("**bold** and `code`\n\n- a\n- b")
+    # Past the depth check, Python-Markdown itself runs out of stack midway.
+    monkeypatch.setattr(rendering, "MAX_NESTING_DEPTH", 10_000)
+    with pytest.raises(RenderError, match="nested too deeply"):
+        render_markdown("- " * 1000 + "x")
+    assert render_markdown("**bold** and `code`\n\n- a\n- b") == fresh
+
+
+def test_any_exception_midway_discards_the_converter(monkeypatch):
+    broken = rendering._converter()
+    monkeypatch.setattr(broken, "convert", lambda text: (_ for _ in ()).throw(MemoryError()))
+    with pytest.raises(MemoryError):
+        render_markdown("anything")
+    assert rendering._converter() is not broken
+    assert render_markdown("**bold**") == "<p><strong>bold</strong></p>"
+
+
+@pytest.mark.parametrize(
+    ("at_limit", "past_limit", "message"),
+    [
+        ("x" * MAX_CHARS, "x" * (MAX_CHARS + 1), "10,001 characters; the most a card side may have is 10,000"),
+        ("x\n" * MAX_LINES, "x\n" * (MAX_LINES + 1), "1,001 lines; the most a card side may have is 1,000"),
+        ("- " * MAX_NESTING_DEPTH + "x", "- " * (MAX_NESTING_DEPTH + 1) + "x", "line 1: lists or quotes nested 17 levels deep; the most is 16"),
+        ("> " * MAX_NESTING_DEPTH + "x", "> " * (MAX_NESTING_DEPTH + 1) + "x", "nested 17 levels deep"),
+        ("a\n" + "    " * MAX_NESTING_DEPTH + "x", "a\n" + "    " * (MAX_NESTING_DEPTH + 1) + "x", "line 2: lists or quotes nested 17"),
+    ],
+    ids=["characters", "lines", "list depth", "quote depth", "indent depth"],
+)
+def test_each_limit_renders_at_it_and_refuses_one_past(at_limit, past_limit, message):
+    assert render_markdown(at_limit)
+    with pytest.raises(RenderError, match=re.escape(message)):
+        render_markdown(past_limit)
+
+
+def test_deep_looking_lines_inside_fenced_code_are_not_nesting():
+    html = render_markdown("```\n" + "> " * 40 + "x\n```")
+    assert "&gt; &gt;" in html
+
+
+# Inputs that took Python-Markdown (or the old math pattern) quadratic time.
+# Their speed is measured by `make bench`; here, that each still says what
+# it said: the characters come back as text.
+from quiz.management.commands.benchmark import PATHOLOGICAL_INPUTS as PATHOLOGICAL  # noqa: E402
+
+
+BLOCK_LEVEL = {"unclosed fences", "setext underlines"}
+
+
+@pytest.mark.parametrize(
+    "source", [v for k, v in PATHOLOGICAL.items() if k not in BLOCK_LEVEL], ids=[k for k in PATHOLOGICAL if k not in BLOCK_LEVEL]
+)
+def test_pathological_inputs_render_as_their_own_text(source):
+    html = render_markdown(source)
+    text = re.sub(r"<[^>]+>", "", html).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    # Markdown's backslash escapes (`\(` is a literal `(`) are the one change.
+    assert re.sub(r"\s+", "", text) == re.sub(r"\s+", "", re.sub(r"\\(.)", r"\1", source))
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("[a link](https://example.com/x_(y))", '<a href="https://example.com/x_(y)" rel="noopener noreferrer nofollow">a link</a>'),
+        ('[titled](https://example.com "The title")', 'title="The title"'),
+        ("[[nested] text](https://example.com)", ">[nested] text</a>"),
+        ("![a chart](https://example.com/c.png)", '<img alt="a chart" src="https://example.com/c.png">'),
+        ("a [ stray bracket and [a](https://example.com)", 'a [ stray bracket and <a href="https://example.com"'),
+        ("see [`code` in link](https://example.com)", "<a href=\"https://example.com\" rel=\"noopener noreferrer nofollow\"><code>code</code> in link</a>"),
+        ("an ``unclosed double, then `code`", "an ``unclosed double, then <code>code</code>"),
+        ("x < y and <b>bold</b>", "x &lt; y and <b>bold</b>"),
+        ("<!-- a note -->kept", "kept"),
+        ("`a < b` and `[x`", "<code>a &lt; b</code> and <code>[x</code>"),
+        ("[x]\n\n[x]: https://example.com", '<a href="https://example.com"'),
+    ],
+)
+def test_the_guards_leave_ordinary_markdown_as_it_was(source, expected):
+    assert expected in render_markdown(source)
+
+
+def test_block_level_pathological_inputs_render_as_markdown_reads_them():
+    assert render_markdown(PATHOLOGICAL["unclosed fences"]).count('<div class="highlight">') == 500
+    setext = render_markdown(PATHOLOGICAL["setext underlines"])
+    assert setext.count("<h1>=</h1>") == 499 and setext.endswith("<p>=</p>")
+
+
+def test_a_fence_that_never_closes_is_text_as_python_markdown_has_it():
+    html = render_markdown("```python\n[a](\nx = 1")
+    assert "```python" in html and "[a](" in html
+
+
+@pytest.mark.parametrize(
+    ("source", "kept", "dropped"),
+    [
+        ('<a class="button button-large" href="https://evil.example">Log in</a>', '<a href="https://evil.example"', "button"),
+        ('<p class="notice">x</p>', "<p>x</p>", "notice"),
+        ('<span class="k math" title="t">x</span>', '<span class="k math" title="t">', None),
+        ('<div class="highlight messages">x</div>', '<div class="highlight">', "messages"),
+    ],
+)
+def test_only_the_renderers_own_classes_survive(source, kept, dropped):
+    html = render_markdown(source)
+    assert kept in html
+    if dropped:
+        assert dropped not in html
+
+
+def test_highlighting_and_math_keep_their_classes():
+    html = render_markdown("```python\ndef f(): pass\n```\n\n\\(x\\)")
+    assert '<div class="highlight">' in html and '<span class="k">def</span>' in html
+    assert '<span class="math math-inline">' in html
+
+
+# Server-side MathML ------------------------------------------------------------
+
+from quiz.mathml import tex_to_mathml  # noqa: E402
+
+
+def test_mathml_is_rewritten_through_an_allow_list():
+    # latex2mathml passes \text{…} through unescaped and makes \href an attribute.
+    mathml = tex_to_mathml(r"\text{<script>alert(1)</script>} \href{javascript:alert(1)}{x} x^2", display=False)
+    assert "<script" not in mathml and "javascript" not in mathml.split("<annotation")[0]
+    assert "<mtext>alert(1)</mtext>" in mathml and "<msup><mi>x</mi><mn>2</mn></msup>" in mathml
+    assert '<annotation encoding="application/x-tex">\\text{&lt;script&gt;' in mathml
+    assert active_content(f'<span class="math">{mathml}</span>') == []
+
+
+def test_tex_the_converter_cannot_read_stays_tex_for_katex():
+    html = render_markdown(r"\( \frac{1}{ \)")
+    assert html == '<p><span class="math math-inline">\\( \\frac{1}{ \\)</span></p>'
+
+
+def test_a_formula_inside_an_attribute_is_plain_tex_there():
+    html = render_markdown(r'[t](https://example.com "about \(x\)") ![\(y\)](https://example.com/i.png)')
+    assert 'title="about \\(x\\)"' in html and 'alt="\\(y\\)"' in html
+    assert "<math" not in html
+
+
+def test_deeply_nested_tex_falls_back_to_text_without_error():
+    html = render_markdown("\\(" + "{" * 4000 + "x" + "}" * 4000 + "\\)")
+    assert html.startswith('<p><span class="math math-inline">\\(')

@@ -49,9 +49,12 @@ def test_dashboard_numbers_per_deck_and_today(user, user_client, deck_with_cards
     assert (today.reviewed, today.correct_percent, today.new_seen, today.time_ms) == (2, 50, 2, 8000)
     html = user_client.get(reverse("home")).content.decode()
     assert '<dd data-testid="reviewed-today">2</dd>' in html
-    assert "<td class=\"num\">2</td>" in html and reverse("review_deck", args=[deck_b.slug]) in html
+    assert '<td class="num" data-label="New today">2</td>' in html and reverse("review_deck", args=[deck_b.slug]) in html
     totals = html.split("<tfoot>")[1].split("</tfoot>")[0]
-    assert 'All decks</th><td class="num">0</td><td class="num">2</td><td class="num">1</td><td class="num">1</td>' in totals
+    assert (
+        'All decks</th><td class="num" data-label="Due">0</td><td class="num" data-label="New today">2</td>'
+        '<td class="num" data-label="Learning">1</td><td class="num" data-label="Suspended">1</td>'
+    ) in totals
 
 
 def test_dashboard_counts_what_the_review_queue_will_show(user, deck_with_cards):
@@ -289,3 +292,50 @@ def test_bar_chart_geometry_stacks_and_groups():
     young, mature = grouped.bars
     assert young.x + young.width == mature.x and mature.height == 2 * young.height
     assert grouped.y_ticks[-1].text == "100%" and mature.tooltip == "a: 100% mature"
+
+
+@pytest.mark.parametrize("peak", [1, 3, 4, 5, 7, 9, 10, 13, 22, 37, 99, 101, 450, 2501])
+def test_every_gridline_is_labelled_with_the_whole_number_it_sits_at(peak):
+    from quiz.charts import PLOT_TOP, bar_chart
+
+    chart = bar_chart(title="t", x_label="x", y_label="y", labels=["a", "b"], series=[("bar", "cards", [peak, 1], "card")])
+    plot_height = chart.plot_bottom - PLOT_TOP
+    top = int(chart.y_ticks[-1].text)
+    assert top >= peak and len(chart.y_ticks) <= 6
+    for tick in chart.y_ticks:
+        assert tick.text.isdigit()  # never 2.5 shown as "2"
+        assert tick.position == round(chart.plot_bottom - plot_height * int(tick.text) / top, 1)
+    # A bar of a gridline's value ends on that gridline: 7 below the line for 8, not under "7".
+    bar = chart.bars[0]
+    for tick in chart.y_ticks:
+        if int(tick.text) == peak:
+            assert bar.y == tick.position
+    assert chart.bars[1].tooltip == "b: 1 card" and bar.tooltip == f"a: {peak} {'card' if peak == 1 else 'cards'}"
+
+
+def test_long_axis_labels_are_slanted_and_given_room_short_ones_stay_level():
+    from quiz.charts import bar_chart
+
+    interval_labels = ["1d", "2–3d", "4–7d", "8–14d", "15–30d", "31–90d", "91–180d", "181–365d", "366d+"]
+    slanted = bar_chart(title="t", x_label="Interval", y_label="Cards", labels=interval_labels, series=[("bar", "cards", [1] * 9)], width=420)
+    assert slanted.slanted and slanted.bottom_margin > 40 and slanted.height > 220
+    level = bar_chart(title="t", x_label="Grade", y_label="Answers", labels=list("012345"), series=[("bar", "answers", [1] * 6)], width=420)
+    assert not level.slanted and level.height == 220
+
+
+def test_the_heatmaps_last_month_label_fits_inside_it():
+    from quiz.charts import heatmap, text_width
+
+    chart = heatmap({}, today=dt.date(2026, 12, 2))  # December begins in the last column
+    last = chart.month_labels[-1]
+    assert last.text == "Dec" and last.position + text_width(last.text) <= chart.width
+
+
+def test_hardest_cards_show_questions_as_text_not_markdown(user, user_client, make_card):
+    card = make_card(question="How does `tf.function` speed up *eager* code?")
+    now = dt.datetime.now(dt.UTC)
+    review(user, card, 5, at=now - dt.timedelta(days=2))
+    review(user, card, 0, at=now - dt.timedelta(days=1))  # a lapse, and EF below 2.5: on both lists
+    html = user_client.get(reverse("stats")).content.decode()
+    assert "How does tf.function speed up eager code?" in html
+    assert "`tf.function`" not in html and "*eager*" not in html

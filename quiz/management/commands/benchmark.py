@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, reset_queries, transaction
@@ -30,8 +31,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from quiz.importing import export_deck, import_deck
 from quiz.models import Card, CardProgress, Deck, ReviewLog
+from quiz.qa_format import parse
 from quiz.queue import build_queue
+from quiz.rendering import MAX_CHARS, render_markdown
 from quiz.services import place_frontier
 
 ANSWER_MARKDOWN = (
@@ -40,6 +44,20 @@ ANSWER_MARKDOWN = (
     "- first point\n- second point\n\nAnd a formula: \\( y = \\frac{1}{1 + e^{-x}} \\)\n"
 )
 HX = {"HTTP_HX_REQUEST": "true"}
+# Card sides at the size limit that took Python-Markdown (or the old math
+# pattern) quadratic time: 17 to 47 s each before the renderer's guard.
+PATHOLOGICAL_INPUTS = {
+    "[ × 10,000": "[" * MAX_CHARS,
+    "![ × 5,000": "![" * (MAX_CHARS // 2),
+    "[a]( × 2,500": "[a](" * (MAX_CHARS // 4),
+    "\\( × 5,000": "\\(" * (MAX_CHARS // 2),
+    "139 backtick runs": "".join("`" * n + " " for n in range(1, 140)),
+    "[a][ × 2,500": "[a][" * (MAX_CHARS // 4),
+    "<![CDATA[ × 1,111": "<![CDATA[" * (MAX_CHARS // 9),
+    "<a < × 2,500": "<a <" * (MAX_CHARS // 4),
+    "unclosed fences": "```\n" * (MAX_CHARS // 10),
+    "setext underlines": "=\n" * 999,
+}
 FLOOR_PADDING: dict[str, str] = {"text": ""}
 
 
@@ -128,6 +146,7 @@ class Command(BaseCommand):
         for logs in ([1_000, 10_000, 100_000] if not quick else [200, 2_000]):
             self.bench_stats(logs)
         self.bench_import(10_000 if not quick else 500)
+        self.bench_rendering(repeat=5 if not quick else 1)
         self.bench_page_weight()
 
     # Data --------------------------------------------------------------------------------
@@ -305,6 +324,39 @@ class Command(BaseCommand):
         Path(handle.name).unlink()
         self.row("import_qa, new file", f"{cards:,} cards", f"{first * 1000:.0f}", "", "", f"{cards / first:,.0f} cards/s")
         self.row("import_qa, unchanged re-import", f"{cards:,} cards", f"{again * 1000:.0f}", "", "", f"{cards / again:,.0f} cards/s")
+        deck = Deck.objects.get(name="Generated benchmark deck")
+        start = time.perf_counter()
+        exported = export_deck(deck)
+        took = time.perf_counter() - start
+        self.row("export_qa", f"{cards:,} cards", f"{took * 1000:.0f}", "", "", f"{cards / took:,.0f} cards/s")
+        start = time.perf_counter()
+        summary = import_deck(parse(exported)).summary()
+        took = time.perf_counter() - start
+        assert summary.endswith(f"0 created, 0 updated, {cards} unchanged"), summary
+        self.row("import of the export", f"{cards:,} cards", f"{took * 1000:.0f}", "", "", f"{cards / took:,.0f} cards/s, all unchanged")
+
+    def bench_rendering(self, repeat: int) -> None:
+        seed_answer = max(Path(settings.QUIZ_SEED_FILE).read_text().split("\nQ: "), key=len)
+        for label, source in {"longest seed answer": seed_answer, **PATHOLOGICAL_INPUTS}.items():
+            samples = timed(lambda: render_markdown(source), repeat)
+            self.row(f"render: {label}", f"{len(source):,} chars", f"{median(samples):.1f}", f"{max(samples):.1f}", "", "one card side")
+        # The worst web import: a file at the upload limit made of cards whose
+        # answers are the slowest pathological input.
+        from quiz.admin import WEB_IMPORT_MAX_BYTES
+
+        staff = User.objects.create_user("bench-staff", password="x", is_staff=True, is_superuser=True)
+        client = Client()
+        client.force_login(staff)
+        card = "Q: q{}?\n" + "[" * (MAX_CHARS - 100) + "\n\n"
+        body, number = "# Pathological\n", 0
+        while len(body) + len(card) < WEB_IMPORT_MAX_BYTES:
+            number += 1
+            body += card.format(number)
+        start = time.perf_counter()
+        response = client.post("/admin/quiz/deck/import/", {"file": SimpleUploadedFile("worst.md", body.encode())})
+        elapsed = time.perf_counter() - start
+        created = re.search(rb'data-count="created">(\d+)<', response.content)
+        self.row("web import, worst file", f"{len(body) // 1024} KB, {number} cards", f"{elapsed * 1000:.0f}", "", "", f"{created.group(1).decode() if created else 'NOT'} created; budget 15 s")
 
     def bench_page_weight(self) -> None:
         deck = self.fresh_deck(20)

@@ -11,7 +11,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
-        parser.add_argument("--deck", help="Deck name, instead of the file's '# Title'.")
+        parser.add_argument("--deck", help="Deck name, instead of the file's '# Title' (or its name, without one).")
         parser.add_argument(
             "--prune",
             action="store_true",
@@ -24,10 +24,9 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"{file}: cannot read: {error.strerror}") from None
         try:
-            parsed = parse(decode(data), deck_title=deck)
+            report = import_deck(parse(decode(data), deck_title=deck, default_title=file.stem), prune=prune)
         except QAFormatError as error:
             raise CommandError("\n".join(f"{file}:{problem}" for problem in error.problems)) from None
-        report = import_deck(parsed, prune=prune)
         self.stdout.write(report.summary())
         for question in report.removed:
             self.stdout.write(f"  removed from the file: {question}")

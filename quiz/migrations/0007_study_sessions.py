@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('quiz', '0005_hide_log'),
+        ('quiz', '0006_hide_log'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

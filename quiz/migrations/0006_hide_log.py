@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('quiz', '0004_answer_path_indexes'),
+        ('quiz', '0005_cloze_notes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
