@@ -7,10 +7,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 
 from quiz.importing import ImportTooSlow, export_deck, import_deck
@@ -125,6 +126,15 @@ class DeckAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/quiz/deck/import.html", context)
 
 
+def return_path(request: HttpRequest) -> str:
+    """The `next` query parameter if it is a path on this site, else ""."""
+    value = request.GET.get("next", "")
+    same_site = value.startswith("/") and not value.startswith("//") and "\\" not in value and value.isprintable()
+    if same_site and len(value) <= 500 and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
+        return value
+    return ""
+
+
 class DeckChoiceForm(forms.Form):
     deck = forms.ModelChoiceField(queryset=Deck.objects.all())
 
@@ -151,6 +161,15 @@ class CardAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Card]:
         return super().get_queryset(request).prefetch_related("tags")
+
+    def response_change(self, request: HttpRequest, obj: Card) -> HttpResponse:
+        """Plain "Save" from an Edit link on the site returns to where it was
+        (the review page, the card page); the other buttons keep their meaning."""
+        next_url = return_path(request)
+        if next_url and not {"_continue", "_addanother", "_saveasnew"} & set(request.POST):
+            self.message_user(request, f"Saved “{obj}”.", messages.SUCCESS)
+            return HttpResponseRedirect(next_url)
+        return super().response_change(request, obj)
 
     @admin.display(description="question", ordering="question")
     def short_question(self, card: Card) -> str:

@@ -4,7 +4,8 @@ import time
 from django import forms
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from quiz.services import MAX_ANSWER_MS
+from quiz.models import Deck, StudySession, Tag
+from quiz.services import DEFAULT_STUDY_SIZE, MAX_ANSWER_MS
 
 # Card ids are 64-bit: a bigger number is refused here, not by the database.
 CARD_ID = {"min_value": 1, "max_value": 2**63 - 1}
@@ -42,6 +43,7 @@ class ScopeForm(forms.Form):
     """The deck a page or an action is limited to (?deck= or a POST field)."""
 
     deck = forms.SlugField(required=False, max_length=200)
+    tag = forms.CharField(required=False, max_length=64, strip=False)
 
 
 class ShowCardForm(forms.Form):
@@ -76,3 +78,41 @@ class HideForm(ScopeForm):
         value = self.cleaned_data["next"]
         is_path = value.startswith("/") and url_has_allowed_host_and_scheme(value, allowed_hosts=set())
         return value if is_path else ""
+
+
+
+class StudyForm(forms.Form):
+    """Start a custom study session: review ahead, cram or today's mistakes."""
+
+    kind = forms.ChoiceField(choices=StudySession.KINDS)
+    deck = forms.ModelChoiceField(queryset=Deck.objects.order_by("name"), to_field_name="slug", required=False, empty_label="All decks")
+    tag = forms.CharField(required=False, max_length=64, strip=False)
+    days = WholeNumberField(required=False, min_value=1, max_value=StudySession.MAX_DAYS, initial=7)
+    size = WholeNumberField(min_value=1, max_value=StudySession.MAX_SIZE, initial=DEFAULT_STUDY_SIZE)
+
+    def clean_tag(self) -> Tag | None:
+        name = self.cleaned_data["tag"]
+        if not name:
+            return None
+        if not name.isprintable():
+            raise forms.ValidationError("Not a tag name.")
+        tag = Tag.objects.filter(name=name).first()
+        if tag is None:
+            raise forms.ValidationError("No such tag.")
+        return tag
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("kind") == "cram" and not data.get("deck") and not data.get("tag") and not self.errors:
+            raise forms.ValidationError("Cram needs a deck or a tag.")
+        if data.get("kind") == "ahead" and not data.get("days") and "days" not in self.errors:
+            self.add_error("days", "Review ahead needs a number of days.")
+        return data
+
+
+class StudyGradeForm(forms.Form):
+    position = WholeNumberField(min_value=0, max_value=StudySession.MAX_SIZE)
+    grade = WholeNumberField(min_value=0, max_value=5)
+    flipped_at = WholeNumberField(required=False, min_value=0, max_value=2**63 - 1)
+
+    answer_ms = GradeForm.answer_ms

@@ -62,8 +62,9 @@ class CardQuerySet(models.QuerySet):
     def get_by_natural_key(self, source_key: str) -> "Card":
         return self.get(source_key=source_key)
 
-    def in_scope(self, deck: Deck | None) -> "CardQuerySet":
-        return self if deck is None else self.filter(deck=deck)
+    def in_scope(self, deck: Deck | None, tag: "Tag | None" = None) -> "CardQuerySet":
+        scoped = self if deck is None else self.filter(deck=deck)
+        return scoped if tag is None else scoped.filter(tags=tag)
 
     def new_for(self, user, day: dt.date) -> "CardQuerySet":
         """Cards the user has never answered and has not hidden, in deck order."""
@@ -183,8 +184,9 @@ class ProgressQuerySet(models.QuerySet):
         """Cards graded below 4 today: SM-2 repeats them until they reach 4."""
         return self.filter(user=user, drill_on=day).active_on(day).order_by("last_reviewed_at", "id")
 
-    def in_scope(self, deck: Deck | None) -> "ProgressQuerySet":
-        return self if deck is None else self.filter(card__deck=deck)
+    def in_scope(self, deck: Deck | None, tag: Tag | None = None) -> "ProgressQuerySet":
+        scoped = self if deck is None else self.filter(card__deck=deck)
+        return scoped if tag is None else scoped.filter(card__tags=tag)
 
 
 class CardProgress(models.Model):
@@ -281,11 +283,19 @@ class ReviewLog(models.Model):
         NEW = "new", "New"
         REVIEW = "review", "Review"
         DRILL = "drill", "Drill"
+        # Custom study: logged, but the card's SM-2 state is left alone.
+        AHEAD = "ahead", "Review ahead"
+        CRAM = "cram", "Cram"
+        MISTAKES = "mistakes", "Today's mistakes"
+
+    CUSTOM_KINDS = frozenset({Kind.AHEAD, Kind.CRAM, Kind.MISTAKES})
+    # The kinds that follow the schedule, and that the daily queue counts.
+    SCHEDULED_KINDS = frozenset({Kind.NEW, Kind.REVIEW, Kind.DRILL})
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_logs")
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="review_logs")
     grade = models.PositiveSmallIntegerField()
-    kind = models.CharField(max_length=6, choices=Kind.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
     review_day = models.DateField(help_text="The user's review day, in their time zone and rollover hour.")
     reviewed_at = models.DateTimeField()
     answer_ms = models.PositiveIntegerField(default=0)
@@ -296,13 +306,17 @@ class ReviewLog(models.Model):
     easiness_after = models.DecimalField(max_digits=4, decimal_places=2)
     repetitions_after = models.PositiveIntegerField()
     interval_after = models.PositiveIntegerField()
-    due_after = models.DateField()
+    # Empty only for custom study of a card never answered: it has no schedule.
+    due_after = models.DateField(null=True, blank=True)
     # What undo needs beyond the SM-2 state to put the progress row back exactly.
     lapses_before = models.PositiveIntegerField(default=0)
     drill_on_before = models.DateField(null=True, blank=True)
     last_reviewed_at_before = models.DateTimeField(null=True, blank=True)
     progress_created = models.BooleanField(default=False)
     made_leech = models.BooleanField(default=False)
+    study_session = models.ForeignKey(
+        "StudySession", null=True, blank=True, on_delete=models.SET_NULL, related_name="review_logs"
+    )
 
     class Meta:
         ordering = ["-reviewed_at", "-id"]
@@ -317,3 +331,87 @@ class ReviewLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} graded {self.card_id} {self.grade}"
+
+
+class HideLog(models.Model):
+    """A bury, suspend or unsuspend, with what undo needs to take it back.
+
+    Answers are in ReviewLog; undo takes back the later of the user's latest
+    answer and latest hide of the day, so it records the state before.
+    """
+
+    class Action(models.TextChoices):
+        BURY = "bury", "Bury"
+        SUSPEND = "suspend", "Suspend"
+        UNSUSPEND = "unsuspend", "Unsuspend"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hide_logs")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="hide_logs")
+    action = models.CharField(max_length=9, choices=Action.choices)
+    review_day = models.DateField()
+    created_at = models.DateTimeField()
+    # The id of the user's latest answer of the day when this hide happened:
+    # orders hides among answers exactly, even at the same clock reading.
+    after_review_id = models.BigIntegerField(default=0)
+    suspended_before = models.BooleanField(default=False)
+    buried_until_before = models.DateField(null=True, blank=True)
+    version_before = models.PositiveIntegerField(default=0)
+    progress_created = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "review_day"], name="hidelog_user_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.action} {self.card_id}"
+
+
+class StudySession(models.Model):
+    """A custom study session: its cards are fixed, in order, when it starts,
+    so it reads the same in every request and tab; `position` counts the
+    cards answered."""
+
+    KINDS = [(kind.value, kind.label) for kind in (ReviewLog.Kind.AHEAD, ReviewLog.Kind.CRAM, ReviewLog.Kind.MISTAKES)]
+    MAX_SIZE = 500
+    MAX_DAYS = 365
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_sessions")
+    kind = models.CharField(max_length=8, choices=KINDS)
+    deck = models.ForeignKey(Deck, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    days = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Review ahead: how many days.")
+    card_ids = models.JSONField(default=list)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("study_session", args=[self.pk])
+
+    @property
+    def size(self) -> int:
+        return len(self.card_ids)
+
+    @property
+    def finished(self) -> bool:
+        return self.position >= self.size
+
+    @property
+    def current_card_id(self) -> int | None:
+        return None if self.finished else self.card_ids[self.position]
+
+    @property
+    def title(self) -> str:
+        scope = " · ".join(
+            part for part in (self.deck.name if self.deck else "", f"tag “{self.tag.name}”" if self.tag else "") if part
+        )
+        if self.kind == ReviewLog.Kind.AHEAD:
+            title = f"Review ahead: the next {self.days} day{'s' if self.days != 1 else ''}"
+        else:
+            title = ReviewLog.Kind(self.kind).label
+        return f"{title}{': ' if scope and self.kind == ReviewLog.Kind.CRAM else ' · ' if scope else ''}{scope}"

@@ -4,11 +4,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from quiz import export, export_validation, scheduling
-from quiz.models import LEECH_LAPSES, Card, CardProgress, NewCardFrontier, ReviewLog
+from quiz.models import LEECH_LAPSES, Card, CardProgress, Deck, HideLog, NewCardFrontier, ReviewLog, StudySession, Tag, active_on
 from quiz.queue import CARD_COLUMNS, PROGRESS_COLUMNS, first_unseen_from, kind_of
 from quiz.rows import fetch_one
 
@@ -199,63 +199,305 @@ def _is_repeat(progress: CardProgress, shown_version: int, grade: int) -> bool:
     return progress.version == shown_version + 1
 
 
-def undo_last_review(*, user, now: dt.datetime | None = None) -> Card | None:
-    """Take back the user's latest answer of the current review day.
+@dataclass(frozen=True)
+class Undone:
+    """What undo took back: the card to show again and what was done to it."""
 
-    Restores the card's exact previous state and removes the log entry.
-    Returns the card, to be shown again, or None when there is nothing to undo.
+    card: Card | None
+    action: str = ""  # "grade", or a HideLog.Action value
+    # Entries of today's history whose progress row is gone (staff deleted it
+    # in the admin): there is nothing left to restore, so they are dropped.
+    stale_dropped: int = 0
+
+    @property
+    def card_to_show(self) -> Card | None:
+        """Back on the review page, unless the undo suspended it again."""
+        return None if self.action == HideLog.Action.UNSUSPEND else self.card
+
+    @property
+    def notice(self) -> str:
+        done = {
+            "grade": "Undone: this card is back as it was.",
+            "bury": "Undone: the bury; this card is back.",
+            "suspend": "Undone: the suspension; this card is back.",
+            "unsuspend": "Undone: the unsuspension; this card is suspended again.",
+        }.get(self.action, "Nothing to undo today.")
+        if self.stale_dropped:
+            entries = f"{self.stale_dropped} entr{'ies' if self.stale_dropped != 1 else 'y'}"
+            done = (
+                f"{entries} of today's history could not be undone, because your progress on "
+                f"that card was deleted; {'they were' if self.stale_dropped != 1 else 'it was'} "
+                f"dropped. {done}"
+            )
+        return done
+
+
+def undo_last_action(*, user, now: dt.datetime | None = None) -> Undone:
+    """Take back the user's latest action of the current review day: an
+    answer, a bury, a suspend or an unsuspend, whichever came last.
+
+    Restores the card's exact previous state and removes the history entry;
+    repeated, it walks back to the start of the day. History whose progress
+    row is gone is dropped and counted, never an error.
     """
     day = user.review_day(now or timezone.now())
+    stale = 0
     with transaction.atomic():
-        review_log = (
-            ReviewLog.objects.select_for_update()
-            .filter(user=user, review_day=day)
-            .select_related("card", "card__deck")
-            .order_by("-reviewed_at", "-id")
-            .first()
-        )
-        if review_log is None:
-            return None
-        progress = CardProgress.objects.select_for_update().get(user=user, card=review_log.card)
-        if review_log.progress_created:
-            progress.delete()
-            rewind_frontier(user=user, card=review_log.card)
-        else:
-            progress.easiness = review_log.easiness_before
-            progress.repetitions = review_log.repetitions_before
-            progress.interval = review_log.interval_before
-            progress.due = review_log.due_before
-            progress.lapses = review_log.lapses_before
-            progress.drill_on = review_log.drill_on_before
-            progress.last_reviewed_at = review_log.last_reviewed_at_before
-            if review_log.made_leech:
-                progress.suspended = False
-            progress.version += 1
-            progress.save()
+        while True:
+            review_log = (
+                ReviewLog.objects.select_for_update()
+                .filter(user=user, review_day=day)
+                .select_related("card", "card__deck")
+                .order_by("-id")
+                .first()
+            )
+            hide_log = (
+                HideLog.objects.select_for_update()
+                .filter(user=user, review_day=day)
+                .select_related("card", "card__deck")
+                .order_by("-id")
+                .first()
+            )
+            if hide_log is not None and (review_log is None or review_log.pk <= hide_log.after_review_id):
+                if _undo_hide(user, hide_log):
+                    return Undone(hide_log.card, hide_log.action, stale)
+            elif review_log is not None:
+                if _undo_review(user, review_log):
+                    return Undone(review_log.card, "grade", stale)
+            else:
+                return Undone(None, "", stale)
+            stale += 1
+
+
+def undo_last_review(*, user, now: dt.datetime | None = None) -> Card | None:
+    """The card undo_last_action brought back, or None."""
+    return undo_last_action(user=user, now=now).card
+
+
+def _undo_review(user, review_log: ReviewLog) -> bool:
+    """Put the progress row back as it was before the answer; False (the
+    entry dropped) when the row it would restore is gone."""
+    if review_log.kind in ReviewLog.CUSTOM_KINDS:
+        # Custom study never touched the progress row: only its session moves back.
+        StudySession.objects.filter(pk=review_log.study_session_id, position__gt=0).update(position=F("position") - 1)
         review_log.delete()
-        if review_log.card.note_key:
-            unbury_siblings(user=user, card=review_log.card, day=day)
-    return review_log.card
+        return True
+    progress = CardProgress.objects.select_for_update().filter(user=user, card=review_log.card).first()
+    if review_log.progress_created:
+        if progress is not None:
+            progress.delete()
+        rewind_frontier(user=user, card=review_log.card)
+    elif progress is None:
+        review_log.delete()
+        return False
+    else:
+        progress.easiness = review_log.easiness_before
+        progress.repetitions = review_log.repetitions_before
+        progress.interval = review_log.interval_before
+        progress.due = review_log.due_before
+        progress.lapses = review_log.lapses_before
+        progress.drill_on = review_log.drill_on_before
+        progress.last_reviewed_at = review_log.last_reviewed_at_before
+        if review_log.made_leech:
+            progress.suspended = False
+        progress.version += 1
+        progress.save()
+    review_log.delete()
+    if review_log.card.note_key:
+        unbury_siblings(user=user, card=review_log.card, day=review_log.review_day)
+    return True
+
+
+def _undo_hide(user, hide_log: HideLog) -> bool:
+    progress = CardProgress.objects.select_for_update().filter(user=user, card=hide_log.card).first()
+    if hide_log.progress_created:
+        if progress is not None:
+            progress.delete()
+        rewind_frontier(user=user, card=hide_log.card)
+    elif progress is None:
+        hide_log.delete()
+        return False
+    else:
+        progress.suspended = hide_log.suspended_before
+        progress.buried_until = hide_log.buried_until_before
+        # Not back to version_before: a page still showing the hidden state
+        # must not be able to grade as if nothing happened in between.
+        progress.version += 1
+        progress.save(update_fields=["suspended", "buried_until", "version"])
+    hide_log.delete()
+    return True
 
 
 def hide_card(*, user, card: Card, action: str, now: dt.datetime | None = None) -> CardProgress:
-    """Bury until the next review day, suspend, or unsuspend a card for one user."""
-    day = user.review_day(now or timezone.now())
+    """Bury until the next review day, suspend, or unsuspend a card for one
+    user, and log it so that undo can take it back."""
+    if action not in HideLog.Action.values:
+        raise ValueError(f"unknown action {action!r}")
+    now = now or timezone.now()
+    day = user.review_day(now)
     with transaction.atomic():
         progress, created = CardProgress.objects.select_for_update().get_or_create(user=user, card=card)
         if created:
             advance_frontier(user=user, card=card)
-        if action == "bury":
+        hide_log = HideLog(
+            user=user,
+            card=card,
+            action=action,
+            review_day=day,
+            created_at=now,
+            after_review_id=ReviewLog.objects.filter(user=user, review_day=day).aggregate(last=Max("id"))["last"] or 0,
+            suspended_before=progress.suspended,
+            buried_until_before=progress.buried_until,
+            version_before=progress.version,
+            progress_created=created,
+        )
+        if action == HideLog.Action.BURY:
             progress.buried_until = day + dt.timedelta(days=1)
-        elif action == "suspend":
+        elif action == HideLog.Action.SUSPEND:
             progress.suspended = True
-        elif action == "unsuspend":
-            progress.suspended = False
         else:
-            raise ValueError(f"unknown action {action!r}")
+            progress.suspended = False
         progress.version += 1
         progress.save()
+        hide_log.save(force_insert=True)
     return progress
+
+
+class NothingToStudy(ValueError):
+    pass
+
+
+DEFAULT_STUDY_SIZE = 50
+
+
+def study_cards(
+    *, user, kind: str, day: dt.date, size: int, deck: Deck | None = None, tag: Tag | None = None, days: int | None = None
+) -> list[int]:
+    """The card ids a custom session of `kind` would study, in order, at most `size`.
+
+    Suspended cards are left out of every kind, and buried ones (until their
+    day) out of review ahead and today's mistakes, as from the daily queue.
+    """
+    if kind == ReviewLog.Kind.AHEAD:
+        ahead = CardProgress.objects.filter(
+            active_on(day), user=user, due__gt=day, due__lte=day + dt.timedelta(days=days or 1)
+        ).in_scope(deck, tag)
+        return list(ahead.order_by("due", "last_reviewed_at", "id").values_list("card_id", flat=True)[:size])
+    if kind == ReviewLog.Kind.CRAM:
+        if deck is None and tag is None:
+            raise ValueError("cram needs a deck or a tag")
+        suspended = CardProgress.objects.filter(user=user, suspended=True).values("card_id")
+        cards = Card.objects.in_scope(deck, tag).exclude(pk__in=suspended)
+        return list(cards.order_by("deck__name", "deck_id", "position", "id").values_list("id", flat=True)[:size])
+    if kind == ReviewLog.Kind.MISTAKES:
+        hidden = CardProgress.objects.filter(user=user).exclude(active_on(day)).values("card_id")
+        mistakes = (
+            ReviewLog.objects.filter(user=user, review_day=day, grade__lt=scheduling.PASSING_GRADE)
+            .exclude(card_id__in=hidden)
+            .order_by()
+            .values("card_id")
+            .annotate(first=Min("id"))
+            .order_by("first")
+        )
+        if deck is not None:
+            mistakes = mistakes.filter(card__deck=deck)
+        if tag is not None:
+            mistakes = mistakes.filter(card__tags=tag)
+        return [row["card_id"] for row in mistakes[:size]]
+    raise ValueError(f"unknown study kind {kind!r}")
+
+
+def start_study_session(
+    *,
+    user,
+    kind: str,
+    size: int = DEFAULT_STUDY_SIZE,
+    deck: Deck | None = None,
+    tag: Tag | None = None,
+    days: int | None = None,
+    now: dt.datetime | None = None,
+) -> StudySession:
+    """Fix the session's cards now; raises NothingToStudy when there are none."""
+    if not 1 <= size <= StudySession.MAX_SIZE:
+        raise ValueError(f"size must be 1 to {StudySession.MAX_SIZE}")
+    if kind == ReviewLog.Kind.AHEAD and not (days and 1 <= days <= StudySession.MAX_DAYS):
+        raise ValueError(f"days must be 1 to {StudySession.MAX_DAYS}")
+    day = user.review_day(now or timezone.now())
+    card_ids = study_cards(user=user, kind=kind, day=day, size=size, deck=deck, tag=tag, days=days)
+    if not card_ids:
+        raise NothingToStudy("There are no cards to study that way right now.")
+    return StudySession.objects.create(
+        user=user, kind=kind, deck=deck, tag=tag, days=days if kind == ReviewLog.Kind.AHEAD else None, card_ids=card_ids
+    )
+
+
+@dataclass(frozen=True)
+class StudyOutcome:
+    recorded: bool
+    session: StudySession
+
+
+def record_study_answer(
+    *,
+    user,
+    session_id: int,
+    position: int,
+    grade: int,
+    answer_ms: int = 0,
+    now: dt.datetime | None = None,
+) -> StudyOutcome:
+    """Log the answer to the card at `position` of the user's session and move
+    on, once: a repeat (double click, second tab) names a position already
+    passed and records nothing. The card's SM-2 state is left alone.
+    Raises StudySession.DoesNotExist for a session that is not the user's."""
+    if grade not in scheduling.GRADES:
+        raise ValueError(f"grade must be 0 to 5, not {grade!r}")
+    now = now or timezone.now()
+    day = user.review_day(now)
+    with transaction.atomic():
+        session = StudySession.objects.select_for_update().get(pk=session_id, user=user)
+        if session.finished or position != session.position:
+            return StudyOutcome(recorded=False, session=session)
+        card = Card.objects.filter(pk=session.current_card_id).first()
+        session.position += 1
+        session.save(update_fields=["position"])
+        if card is None:
+            return StudyOutcome(recorded=False, session=session)  # deleted since the session began: skipped
+        progress = CardProgress.objects.filter(user=user, card=card).first()
+        state = progress.state if progress else scheduling.initial_state()
+        ReviewLog.objects.create(
+            user=user,
+            card=card,
+            grade=grade,
+            kind=session.kind,
+            review_day=day,
+            reviewed_at=now,
+            answer_ms=max(0, min(int(answer_ms), MAX_ANSWER_MS)),
+            easiness_before=state.easiness,
+            repetitions_before=state.repetitions,
+            interval_before=state.interval,
+            due_before=state.due,
+            easiness_after=state.easiness,
+            repetitions_after=state.repetitions,
+            interval_after=state.interval,
+            due_after=state.due,
+            lapses_before=progress.lapses if progress else 0,
+            drill_on_before=progress.drill_on if progress else None,
+            last_reviewed_at_before=progress.last_reviewed_at if progress else None,
+            study_session=session,
+        )
+    return StudyOutcome(recorded=True, session=session)
+
+
+def skip_missing_study_card(*, user, session_id: int, position: int) -> StudySession:
+    """Move the session past the card at `position` when it no longer exists
+    (staff deleted it since the session began); nothing else changes."""
+    with transaction.atomic():
+        session = StudySession.objects.select_for_update().get(pk=session_id, user=user)
+        if session.position == position and not session.finished and not Card.objects.filter(pk=session.current_card_id).exists():
+            session.position += 1
+            session.save(update_fields=["position"])
+    return session
 
 
 class ImportProblem(ValueError):
@@ -275,6 +517,7 @@ def reset_deck_progress(*, user, deck) -> int:
     """Forget everything `user` did in `deck`: progress and review log."""
     with transaction.atomic():
         ReviewLog.objects.filter(user=user, card__deck=deck).delete()
+        HideLog.objects.filter(user=user, card__deck=deck).delete()
         deleted, _ = CardProgress.objects.filter(user=user, card__deck=deck).delete()
         NewCardFrontier.objects.filter(user=user, deck=deck).delete()
     return deleted
@@ -305,6 +548,7 @@ def import_progress(*, user, data, replace: bool = False, now: dt.datetime | Non
         if existing and not replace:
             raise ImportProblem(f"{user} already has progress; pass replace to overwrite it")
         ReviewLog.objects.filter(user=user).delete()
+        HideLog.objects.filter(user=user).delete()
         CardProgress.objects.filter(user=user).delete()
         NewCardFrontier.objects.filter(user=user).delete()
         CardProgress.objects.bulk_create(

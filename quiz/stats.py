@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Min, Q, Sum
 
-from quiz.models import CardProgress, Deck, ReviewLog, active_on
+from quiz.models import CardProgress, Deck, ReviewLog, Tag, active_on
 from quiz.queue import unseen_cards
 
 YOUNG_MATURE_DAYS = 21
@@ -28,13 +28,14 @@ EASINESS_BUCKETS = [
 ]
 
 
-def _logs(user, deck: Deck | None):
+def _logs(user, deck: Deck | None, tag: Tag | None = None):
     logs = ReviewLog.objects.filter(user=user)
-    return logs if deck is None else logs.filter(card__deck=deck)
+    logs = logs if deck is None else logs.filter(card__deck=deck)
+    return logs if tag is None else logs.filter(card__tags=tag)
 
 
-def _progress(user, deck: Deck | None):
-    return CardProgress.objects.filter(user=user).in_scope(deck)
+def _progress(user, deck: Deck | None, tag: Tag | None = None):
+    return CardProgress.objects.filter(user=user).in_scope(deck, tag)
 
 
 # Dashboard --------------------------------------------------------------------
@@ -94,8 +95,8 @@ class Today:
         return round(self.time_ms / 60_000, 1)
 
 
-def today_numbers(user, *, day: dt.date, deck: Deck | None = None) -> Today:
-    totals = _logs(user, deck).filter(review_day=day).aggregate(
+def today_numbers(user, *, day: dt.date, deck: Deck | None = None, tag: Tag | None = None) -> Today:
+    totals = _logs(user, deck, tag).filter(review_day=day).aggregate(
         reviewed=Count("id"),
         correct=Count("id", filter=Q(grade__gte=3)),
         time_ms=Sum("answer_ms", default=0),
@@ -104,10 +105,10 @@ def today_numbers(user, *, day: dt.date, deck: Deck | None = None) -> Today:
     return Today(**totals)
 
 
-def next_due(user, *, day: dt.date, deck: Deck | None = None) -> dt.date | None:
+def next_due(user, *, day: dt.date, deck: Deck | None = None, tag: Tag | None = None) -> dt.date | None:
     """When the next scheduled cards come due after today."""
     return (
-        _progress(user, deck).filter(due__gt=day, suspended=False).aggregate(next_due=Min("due"))["next_due"]
+        _progress(user, deck, tag).filter(due__gt=day, suspended=False).aggregate(next_due=Min("due"))["next_due"]
     )
 
 
@@ -160,9 +161,9 @@ def review_days(user) -> list[dt.date]:
 # Statistics page ---------------------------------------------------------------
 
 
-def reviews_by_day(user, *, start: dt.date, end: dt.date, deck: Deck | None = None) -> dict[dt.date, int]:
+def reviews_by_day(user, *, start: dt.date, end: dt.date, deck: Deck | None = None, tag: Tag | None = None) -> dict[dt.date, int]:
     return dict(
-        _logs(user, deck)
+        _logs(user, deck, tag)
         .filter(review_day__range=(start, end))
         .order_by()
         .values_list("review_day")
@@ -170,10 +171,10 @@ def reviews_by_day(user, *, start: dt.date, end: dt.date, deck: Deck | None = No
     )
 
 
-def reviews_by_day_and_kind(user, *, start: dt.date, end: dt.date, deck: Deck | None = None) -> dict[dt.date, dict[str, int]]:
+def reviews_by_day_and_kind(user, *, start: dt.date, end: dt.date, deck: Deck | None = None, tag: Tag | None = None) -> dict[dt.date, dict[str, int]]:
     result: dict[dt.date, dict[str, int]] = {}
     rows = (
-        _logs(user, deck)
+        _logs(user, deck, tag)
         .filter(review_day__range=(start, end))
         .order_by()
         .values_list("review_day", "kind")
@@ -184,11 +185,11 @@ def reviews_by_day_and_kind(user, *, start: dt.date, end: dt.date, deck: Deck | 
     return result
 
 
-def forecast(user, *, day: dt.date, days: int = 30, deck: Deck | None = None) -> list[int]:
+def forecast(user, *, day: dt.date, days: int = 30, deck: Deck | None = None, tag: Tag | None = None) -> list[int]:
     """Cards due on each of the next `days` days; overdue cards count on day 0."""
     counts = [0] * days
     rows = (
-        _progress(user, deck)
+        _progress(user, deck, tag)
         .filter(suspended=False, due__lte=day + dt.timedelta(days=days - 1))
         .order_by()
         .values_list("due")
@@ -220,7 +221,7 @@ class Retention:
         return self._percent(self.mature_passed, self.mature_total)
 
 
-def retention(user, *, day: dt.date, periods=(7, 30, 365), deck: Deck | None = None) -> list[Retention]:
+def retention(user, *, day: dt.date, periods=(7, 30, 365), deck: Deck | None = None, tag: Tag | None = None) -> list[Retention]:
     """Share of review answers graded ≥ 3, split at a 21-day interval."""
     aggregates = {}
     for period in periods:
@@ -236,7 +237,7 @@ def retention(user, *, day: dt.date, periods=(7, 30, 365), deck: Deck | None = N
         }
     longest = max(periods)
     totals = (
-        _logs(user, deck)
+        _logs(user, deck, tag)
         .filter(kind=ReviewLog.Kind.REVIEW, review_day__gt=day - dt.timedelta(days=longest))
         .aggregate(**aggregates)
     )
@@ -258,7 +259,7 @@ def _bucket_label(low, high, unit: str = "") -> str:
     return f"{low}{unit}" if low == high else f"{low}–{high}{unit}"
 
 
-def _distribution(user, deck: Deck | None, field: str, buckets, label) -> list[tuple[str, int]]:
+def _distribution(user, deck: Deck | None, tag: Tag | None, field: str, buckets, label) -> list[tuple[str, int]]:
     """Answered cards counted into [low, high] buckets of `field`, in one query."""
     aggregates = {}
     for index, (low, high) in enumerate(buckets):
@@ -266,25 +267,25 @@ def _distribution(user, deck: Deck | None, field: str, buckets, label) -> list[t
         if high is not None:
             condition &= Q(**{f"{field}__lte" if field == "interval" else f"{field}__lt": high})
         aggregates[f"b{index}"] = Count("id", filter=condition)
-    totals = _progress(user, deck).filter(due__isnull=False).aggregate(**aggregates)
+    totals = _progress(user, deck, tag).filter(due__isnull=False).aggregate(**aggregates)
     return [(label(low, high), totals[f"b{index}"]) for index, (low, high) in enumerate(buckets)]
 
 
-def interval_distribution(user, *, deck: Deck | None = None) -> list[tuple[str, int]]:
-    return _distribution(user, deck, "interval", INTERVAL_BUCKETS, lambda low, high: _bucket_label(low, high, "d"))
+def interval_distribution(user, *, deck: Deck | None = None, tag: Tag | None = None) -> list[tuple[str, int]]:
+    return _distribution(user, deck, tag, "interval", INTERVAL_BUCKETS, lambda low, high: _bucket_label(low, high, "d"))
 
 
-def easiness_distribution(user, *, deck: Deck | None = None) -> list[tuple[str, int]]:
-    return _distribution(user, deck, "easiness", EASINESS_BUCKETS, lambda low, high: f"{low}+" if high is None else f"{low}–{high}")
+def easiness_distribution(user, *, deck: Deck | None = None, tag: Tag | None = None) -> list[tuple[str, int]]:
+    return _distribution(user, deck, tag, "easiness", EASINESS_BUCKETS, lambda low, high: f"{low}+" if high is None else f"{low}–{high}")
 
 
-def answer_buttons(user, *, deck: Deck | None = None) -> list[tuple[int, int]]:
-    counts = dict(_logs(user, deck).order_by().values_list("grade").annotate(count=Count("id")))
+def answer_buttons(user, *, deck: Deck | None = None, tag: Tag | None = None) -> list[tuple[int, int]]:
+    counts = dict(_logs(user, deck, tag).order_by().values_list("grade").annotate(count=Count("id")))
     return [(grade, counts.get(grade, 0)) for grade in range(6)]
 
 
-def hardest_cards(user, *, deck: Deck | None = None, limit: int = 10) -> tuple[list[CardProgress], list[CardProgress]]:
-    answered = _progress(user, deck).filter(due__isnull=False).select_related("card", "card__deck")
+def hardest_cards(user, *, deck: Deck | None = None, tag: Tag | None = None, limit: int = 10) -> tuple[list[CardProgress], list[CardProgress]]:
+    answered = _progress(user, deck, tag).filter(due__isnull=False).select_related("card", "card__deck")
     most_lapses = list(answered.filter(lapses__gt=0).order_by("-lapses", "easiness", "id")[:limit])
     lowest_easiness = list(answered.filter(easiness__lt=Decimal("2.50")).order_by("easiness", "-lapses", "id")[:limit])
     return most_lapses, lowest_easiness

@@ -3,16 +3,18 @@ import time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Count
+from django.core.exceptions import BadRequest
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from quiz import charts, scheduling, services, stats
-from quiz.forms import GradeForm, HideForm, ScopeForm, ShowCardForm
+from quiz.forms import GradeForm, HideForm, ScopeForm, ShowCardForm, StudyForm, StudyGradeForm
 from quiz.importing import export_deck
-from quiz.models import Card, CardProgress, Deck, ReviewLog
+from quiz.models import Card, CardProgress, Deck, ReviewLog, StudySession, Tag
 from quiz.queue import Queue, QueueItem, build_queue, queue_item_for
 
 
@@ -88,8 +90,24 @@ def _bad_request(form) -> HttpResponseBadRequest:
     return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
 
 
-def _review_url(deck: Deck | None) -> str:
-    return reverse("review_deck", args=[deck.slug]) if deck else reverse("review")
+TAG_NAME_LENGTH = Tag._meta.get_field("name").max_length
+
+
+def _tag_scope(name: str | None) -> Tag | None:
+    """The tag named by a `tag` parameter: 404 for none by that name, 400 for
+    a value no tag could have (control characters such as NUL, which
+    PostgreSQL refuses outright, or longer than a tag name)."""
+    if not name:
+        return None
+    if len(name) > TAG_NAME_LENGTH or not name.isprintable():
+        raise BadRequest("tag must be a tag name")
+    return get_object_or_404(Tag, name=name)
+
+
+def _review_url(deck: Deck | None, tag: Tag | None = None, card: int | None = None) -> str:
+    url = reverse("review_deck", args=[deck.slug]) if deck else reverse("review")
+    query = {**({"tag": tag.name} if tag else {}), **({"card": card} if card else {})}
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 def _render_review(
@@ -100,6 +118,7 @@ def _render_review(
     item: QueueItem | None,
     flipped: bool = False,
     notice: str = "",
+    tag: Tag | None = None,
 ) -> HttpResponse:
     """The review page, or for htmx its card fragment plus, when the queue
     moved, the progress bar swapped out-of-band: one round trip per action."""
@@ -107,17 +126,20 @@ def _render_review(
         "nav": "review",
         "deck": deck,
         "deck_slug": deck.slug if deck else "",
+        "tag": tag,
         "queue": queue,
         "item": item,
         "flipped": flipped,
         "notice": notice,
         "flipped_at": int(time.time() * 1000),
+        # Where the admin's "Edit" sends staff back to: this card, question side.
+        "return_url": _review_url(deck, tag, item.card.pk) if item else "",
     }
     if flipped and item is not None:
         context["grade_choices"] = _grade_choices(request.user, item)
     if item is None and queue is not None:
-        context["summary"] = stats.today_numbers(request.user, day=queue.day, deck=deck)
-        context["next_due"] = stats.next_due(request.user, day=queue.day, deck=deck)
+        context["summary"] = stats.today_numbers(request.user, day=queue.day, deck=deck, tag=tag)
+        context["next_due"] = stats.next_due(request.user, day=queue.day, deck=deck, tag=tag)
     return render(request, "quiz/_review-swap.html" if request.htmx else "quiz/review.html", context)
 
 
@@ -155,15 +177,16 @@ def review(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     deck = _scope(slug)
+    tag = _tag_scope(request.GET.get("tag"))
     day = request.user.review_day()
-    queue = build_queue(request.user, day=day, deck=deck)
+    queue = build_queue(request.user, day=day, deck=deck, tag=tag)
     item = queue.next
     if card_id := form.cleaned_data["card"]:
         # After an undo without JavaScript: show the card that came back.
         item = queue_item_for(request.user, card_id, day)
         if item is None:
             raise Http404("No such card.")
-    return _render_review(request, deck=deck, queue=queue, item=item)
+    return _render_review(request, deck=deck, tag=tag, queue=queue, item=item)
 
 
 @require_safe
@@ -172,13 +195,14 @@ def flip(request: HttpRequest, card_id: int) -> HttpResponse:
     if not scope.is_valid():
         return _bad_request(scope)
     deck = _scope(scope.cleaned_data["deck"])
+    tag = _tag_scope(scope.cleaned_data["tag"])
     day = request.user.review_day()
     item = queue_item_for(request.user, card_id, day)
     if item is None:
         raise Http404("No such card.")
     # An htmx flip only swaps the card: the progress bar has not moved.
-    queue = None if request.htmx else build_queue(request.user, day=day, deck=deck)
-    return _render_review(request, deck=deck, queue=queue, item=item, flipped=True)
+    queue = None if request.htmx else build_queue(request.user, day=day, deck=deck, tag=tag)
+    return _render_review(request, deck=deck, tag=tag, queue=queue, item=item, flipped=True)
 
 
 @require_POST
@@ -187,6 +211,7 @@ def grade(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     deck = _scope(form.cleaned_data["deck"])
+    tag = _tag_scope(form.cleaned_data["tag"])
     try:
         outcome = services.record_review(
             user=request.user,
@@ -206,10 +231,10 @@ def grade(request: HttpRequest) -> HttpResponse:
     if not request.htmx:
         if notice:
             messages.warning(request, notice)
-        response = redirect(_review_url(deck))
+        response = redirect(_review_url(deck, tag))
     else:
-        queue = build_queue(request.user, day=request.user.review_day(), deck=deck)
-        response = _render_review(request, deck=deck, queue=queue, item=queue.next, notice=notice)
+        queue = build_queue(request.user, day=request.user.review_day(), deck=deck, tag=tag)
+        response = _render_review(request, deck=deck, tag=tag, queue=queue, item=queue.next, notice=notice)
     # Tells a client (and the load test) whether this POST counted ("1"), was
     # a repeat of an answer already counted ("already": a retry whose first
     # response was lost), or came too late for a card that moved on ("0").
@@ -223,16 +248,26 @@ def undo(request: HttpRequest) -> HttpResponse:
     if not scope.is_valid():
         return _bad_request(scope)
     deck = _scope(scope.cleaned_data["deck"])
-    card = services.undo_last_review(user=request.user)
-    notice = "Undone: this card is back as it was." if card else "Nothing to undo today."
+    tag = _tag_scope(scope.cleaned_data["tag"])
+    session = _own_session(request.user, request.POST.get("session"))
+    undone = services.undo_last_action(user=request.user)
+    if session is not None:
+        # Inside custom study, undo stays there: the session shows its own
+        # current card again, one back if the undone answer was its last.
+        session.refresh_from_db()
+        if not request.htmx:
+            (messages.success if undone.card else messages.info)(request, undone.notice)
+            return redirect(session)
+        return _render_study(request, session, notice=undone.notice)
+    card_to_show = undone.card_to_show
     if not request.htmx:
-        # The same words as with htmx, carried across the redirect.
-        messages.info(request, notice)
-        return redirect(f"{_review_url(deck)}?card={card.pk}" if card else _review_url(deck))
+        # Without JavaScript the notice travels with the redirect.
+        (messages.success if undone.card else messages.info)(request, undone.notice)
+        return redirect(_review_url(deck, tag, card_to_show.pk if card_to_show else None))
     day = request.user.review_day()
-    queue = build_queue(request.user, day=day, deck=deck)
-    item = queue_item_for(request.user, card.pk, day) if card else queue.next
-    return _render_review(request, deck=deck, queue=queue, item=item, notice=notice)
+    queue = build_queue(request.user, day=day, deck=deck, tag=tag)
+    item = queue_item_for(request.user, card_to_show.pk, day) if card_to_show else queue.next
+    return _render_review(request, deck=deck, tag=tag, queue=queue, item=item, notice=undone.notice)
 
 
 @require_POST
@@ -241,6 +276,8 @@ def hide(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     card = get_object_or_404(Card, pk=form.cleaned_data["card"])
+    deck = _scope(form.cleaned_data["deck"])
+    tag = _tag_scope(form.cleaned_data["tag"])
     action = form.cleaned_data["action"]
     services.hide_card(user=request.user, card=card, action=action)
     notice = {
@@ -251,10 +288,129 @@ def hide(request: HttpRequest) -> HttpResponse:
     next_url = form.cleaned_data["next"]
     if not request.htmx or next_url:
         messages.info(request, notice)
-        return redirect(next_url or _review_url(_scope(form.cleaned_data["deck"])))
-    deck = _scope(form.cleaned_data["deck"])
-    queue = build_queue(request.user, day=request.user.review_day(), deck=deck)
-    return _render_review(request, deck=deck, queue=queue, item=queue.next, notice=notice)
+        return redirect(next_url or _review_url(deck, tag))
+    queue = build_queue(request.user, day=request.user.review_day(), deck=deck, tag=tag)
+    return _render_review(request, deck=deck, tag=tag, queue=queue, item=queue.next, notice=notice)
+
+
+# Custom study -----------------------------------------------------------------
+
+
+def _own_session(user, session_id) -> StudySession | None:
+    """The user's own study session named by a form field; None for none.
+    Someone else's, or no such session, is a 404 like any unknown id."""
+    if not session_id:
+        return None
+    if not str(session_id).isdigit() or not 0 < int(session_id) < 2**63:
+        raise BadRequest("session must be a session id")
+    return get_object_or_404(StudySession.objects.select_related("deck", "tag"), pk=int(session_id), user=user)
+
+
+def _study_choices(user) -> list[dict]:
+    """The grade buttons as in review, without intervals: nothing is rescheduled."""
+    if user.grade_buttons == user.GradeButtons.FOUR:
+        labels = scheduling.FOUR_BUTTONS
+        hotkeys = {grade: str(n) for n, grade in enumerate(sorted(labels), start=1)}
+    else:
+        labels = scheduling.GRADE_MEANINGS
+        hotkeys = {grade: str(grade) for grade in labels}
+    return [
+        {"grade": grade, "hotkey": hotkeys[grade], "label": labels[grade], "description": scheduling.GRADE_DESCRIPTIONS[grade]}
+        for grade in sorted(labels)
+    ]
+
+
+def _render_study(
+    request: HttpRequest, session: StudySession, *, flipped: bool = False, notice: str = "", status: int = 200
+) -> HttpResponse:
+    day = request.user.review_day()
+    item = None
+    while not session.finished and item is None:
+        item = queue_item_for(request.user, session.current_card_id, day)
+        if item is None:  # deleted since the session began
+            session = services.skip_missing_study_card(user=request.user, session_id=session.pk, position=session.position)
+    context = {
+        "nav": "review",
+        "session": session,
+        "item": item,
+        "flipped": flipped and item is not None,
+        "notice": notice,
+        "flipped_at": int(time.time() * 1000),
+    }
+    if item is not None and flipped:
+        context["grade_choices"] = _study_choices(request.user)
+    if item is None:
+        answers = ReviewLog.objects.filter(study_session=session).aggregate(
+            answered=Count("id"), correct=Count("id", filter=Q(grade__gte=scheduling.PASSING_GRADE))
+        )
+        context |= answers
+    return render(request, "quiz/_study-swap.html" if request.htmx else "quiz/study-session.html", context, status=status)
+
+
+def _study_page(request: HttpRequest, form: StudyForm | None = None, status: int = 200) -> HttpResponse:
+    day = request.user.review_day()
+    context = {
+        "nav": "review",
+        "form": form,
+        "decks": Deck.objects.order_by("name"),
+        "tags": Tag.objects.order_by("name"),
+        "initial_deck": request.GET.get("deck", ""),
+        "initial_tag": request.GET.get("tag", ""),
+        "mistakes": len(services.study_cards(user=request.user, kind=ReviewLog.Kind.MISTAKES, day=day, size=StudySession.MAX_SIZE)),
+        "max_size": StudySession.MAX_SIZE,
+        "max_days": StudySession.MAX_DAYS,
+        "default_size": services.DEFAULT_STUDY_SIZE,
+    }
+    return render(request, "quiz/study.html", context, status=status)
+
+
+@require_safe
+def study(request: HttpRequest) -> HttpResponse:
+    return _study_page(request)
+
+
+@require_POST
+def study_start(request: HttpRequest) -> HttpResponse:
+    form = StudyForm(request.POST)
+    if not form.is_valid():
+        return _study_page(request, form, status=400)
+    data = form.cleaned_data
+    try:
+        session = services.start_study_session(
+            user=request.user, kind=data["kind"], size=data["size"], deck=data["deck"], tag=data["tag"], days=data["days"]
+        )
+    except services.NothingToStudy as problem:
+        form.add_error(None, str(problem))
+        return _study_page(request, form, status=400)
+    return redirect(session)
+
+
+@require_safe
+def study_session(request: HttpRequest, session_id: int) -> HttpResponse:
+    return _render_study(request, _own_session(request.user, session_id))
+
+
+@require_safe
+def study_flip(request: HttpRequest, session_id: int) -> HttpResponse:
+    return _render_study(request, _own_session(request.user, session_id), flipped=True)
+
+
+@require_POST
+def study_grade(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _own_session(request.user, session_id)
+    form = StudyGradeForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
+    outcome = services.record_study_answer(
+        user=request.user,
+        session_id=session.pk,
+        position=form.cleaned_data["position"],
+        grade=form.cleaned_data["grade"],
+        answer_ms=form.answer_ms(),
+    )
+    response = redirect(session) if not request.htmx else _render_study(request, outcome.session)
+    response["X-Review-Recorded"] = "1" if outcome.recorded else "0"
+    return response
 
 
 # Statistics -------------------------------------------------------------------
@@ -272,6 +428,17 @@ def _distribution_chart(title: str, x_label: str, rows: list[tuple[str, int]], c
     )
 
 
+# Reviews per day, by kind: the scheduled ones, then custom study's own.
+REVIEW_SERIES = (
+    ("new", "new answers", "new answer"),
+    ("review", "reviews", "review"),
+    ("drill", "drill answers", "drill answer"),
+    ("ahead", "review-ahead answers", "review-ahead answer"),
+    ("cram", "cram answers", "cram answer"),
+    ("mistakes", "mistake answers", "mistake answer"),
+)
+
+
 @require_safe
 def stats_view(request: HttpRequest) -> HttpResponse:
     scope = ScopeForm(request.GET)
@@ -279,22 +446,25 @@ def stats_view(request: HttpRequest) -> HttpResponse:
         return _bad_request(scope)
     user = request.user
     deck = _scope(scope.cleaned_data["deck"])
+    tag = _tag_scope(scope.cleaned_data["tag"])
     day = user.review_day()
     month_ago = day - dt.timedelta(days=29)
-    by_day = stats.reviews_by_day(user, start=day - dt.timedelta(weeks=53), end=day, deck=deck)
-    by_kind = stats.reviews_by_day_and_kind(user, start=month_ago, end=day, deck=deck)
+    by_day = stats.reviews_by_day(user, start=day - dt.timedelta(weeks=53), end=day, deck=deck, tag=tag)
+    by_kind = stats.reviews_by_day_and_kind(user, start=month_ago, end=day, deck=deck, tag=tag)
     last_30 = [month_ago + dt.timedelta(days=n) for n in range(30)]
     next_30 = [day + dt.timedelta(days=n) for n in range(30)]
-    due_counts = stats.forecast(user, day=day, deck=deck)
-    intervals = stats.interval_distribution(user, deck=deck)
-    easiness = stats.easiness_distribution(user, deck=deck)
-    buttons = stats.answer_buttons(user, deck=deck)
-    most_lapses, lowest_easiness = stats.hardest_cards(user, deck=deck)
-    retention = stats.retention(user, day=day, deck=deck)
+    due_counts = stats.forecast(user, day=day, deck=deck, tag=tag)
+    intervals = stats.interval_distribution(user, deck=deck, tag=tag)
+    easiness = stats.easiness_distribution(user, deck=deck, tag=tag)
+    buttons = stats.answer_buttons(user, deck=deck, tag=tag)
+    most_lapses, lowest_easiness = stats.hardest_cards(user, deck=deck, tag=tag)
+    retention = stats.retention(user, day=day, deck=deck, tag=tag)
     context = {
         "nav": "stats",
         "deck": deck,
         "decks": Deck.objects.order_by("name"),
+        "tag": tag,
+        "tags": Tag.objects.order_by("name"),
         "day": day,
         "heatmap": charts.heatmap(by_day, today=day),
         "forecast": charts.bar_chart(
@@ -314,11 +484,7 @@ def stats_view(request: HttpRequest) -> HttpResponse:
             labels=[f"{d:%-d %b}" for d in last_30],
             series=[
                 charts.Series(f"bar-{kind}", label, [by_kind.get(d, {}).get(kind, 0) for d in last_30], one=one)
-                for kind, label, one in (
-                    ("new", "new answers", "new answer"),
-                    ("review", "reviews", "review"),
-                    ("drill", "drill answers", "drill answer"),
-                )
+                for kind, label, one in REVIEW_SERIES
             ],
             label_every=7,
         ),

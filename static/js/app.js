@@ -20,8 +20,21 @@
     return target.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
   }
 
+  // Anki's keys where it has one: - buries, @ suspends, e edits.
+  var ACTION_KEYS = { "u": "undo", "U": "undo", "-": "bury", "@": "suspend", "e": "edit" };
+
   function isReviewKey(key) {
-    return key === " " || key === "Enter" || key === "u" || key === "U" || /^[0-9]$/.test(key);
+    return key === " " || key === "Enter" || key in ACTION_KEYS || /^[0-9]$/.test(key);
+  }
+
+  function keysDialog() { return document.getElementById("keys-dialog"); }
+
+  function openKeys() {
+    var dialog = keysDialog();
+    // A modal dialog makes the page behind it inert (focus stays inside)
+    // and closes on Escape by itself.
+    if (dialog && !dialog.open) dialog.showModal();
+    return Boolean(dialog);
   }
 
   function click(selector) {
@@ -34,12 +47,27 @@
   // ever flips: typed ahead, it must not land on an answer and grade it.
   function act(key, replayed) {
     if (key === " " || key === "Enter") return click('[data-action="flip"]') || (!replayed && click("[data-main-action]"));
-    if (key === "u" || key === "U") return click('[data-action="undo"]');
+    if (key in ACTION_KEYS) return click('[data-action="' + ACTION_KEYS[key] + '"]');
     return click('button[data-hotkey="' + key + '"]');
+  }
+
+  // Tab cycles inside the open dialog instead of leaving for the browser's own UI.
+  function trapTab(event, dialog) {
+    if (event.key !== "Tab") return;
+    var focusable = dialog.querySelectorAll("a[href], button:not([disabled]), input, select, textarea, [tabindex]:not([tabindex='-1'])");
+    if (!focusable.length) return;
+    var first = focusable[0], last = focusable[focusable.length - 1];
+    if (event.shiftKey ? document.activeElement === first : document.activeElement === last) {
+      event.preventDefault();
+      (event.shiftKey ? last : first).focus();
+    }
   }
 
   function onKeyDown(event) {
     if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
+    var dialog = keysDialog();
+    if (dialog && dialog.open) { trapTab(event, dialog); return; } // Escape: the dialog closes itself
+    if (event.key === "?" && openKeys()) { event.preventDefault(); return; }
     if (!document.getElementById("review-card") || !isReviewKey(event.key)) return;
     var key = event.key;
     var flipKey = key === " " || key === "Enter";
@@ -99,7 +127,14 @@
   document.addEventListener("htmx:afterSettle", function (event) { markScrollers(event.target); });
 
   document.addEventListener("keydown", onKeyDown);
-  document.addEventListener("DOMContentLoaded", fillBrowserTimeZone);
+  document.addEventListener("DOMContentLoaded", function () {
+    fillBrowserTimeZone();
+    // The help needs JavaScript, as the keys do: the button shows only with it.
+    document.querySelectorAll("[data-open-keys]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", openKeys);
+    });
+  });
   // After math.js (loaded first) has typeset: KaTeX sets the real widths.
   document.addEventListener("DOMContentLoaded", function () {
     markScrollers(document);

@@ -5,6 +5,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from quiz import services
+from quiz.models import StudySession
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +89,12 @@ POLICY = {
     "review_grade": (LOGIN, 405, 405, 405),
     "review_undo": (LOGIN, 405, 405, 405),
     "review_hide": (LOGIN, 405, 405, 405),
+    "study": (LOGIN, 200, 200, 200),
+    "study_start": (LOGIN, 405, 405, 405),
+    # A custom study session is its owner's alone, staff included.
+    "study_session": (LOGIN, 404, 200, 404),
+    "study_flip": (LOGIN, 404, 200, 404),
+    "study_grade": (LOGIN, 405, 405, 405),
     "admin": (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
 }
 
@@ -114,6 +121,7 @@ def matrix_data(make_user, seed_deck):
     owner = make_user()
     card = seed_deck.cards.get(position=1)
     services.record_review(user=owner, card_id=card.pk, grade=4, shown_version=0)
+    services.start_study_session(user=owner, kind="cram", deck=seed_deck, size=5)
     return owner, card, seed_deck
 
 
@@ -131,6 +139,8 @@ def url_for(name: str, card, deck) -> str:
         return "/admin/quiz/card/"
     if name == "favicon":
         return "/favicon.ico"
+    if name in ("study_session", "study_flip", "study_grade"):
+        return reverse(name, args=[StudySession.objects.get().pk])
     return reverse(name, args=arguments.get(name, []))
 
 

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from quiz import services
-from quiz.models import Card, Deck
+from quiz.models import Card, Deck, Tag
 from quiz.queue import build_queue
 from tests.conftest import ARTIFACTS
 
@@ -58,6 +58,8 @@ def site(make_user, seed_deck, make_deck, make_card) -> dict:
     next_item = build_queue(user, day=user.review_day(), deck=seed_deck).next
     assert next_item is not None, "the review page needs a card left to show"
     math_card = Card.objects.get(deck=seed_deck, answer__contains="AR(p)")
+    Tag.objects.create(name="time series").cards.add(math_card)
+    cram = services.start_study_session(user=user, kind="cram", deck=seed_deck, size=5)
     client = Client()
     client.force_login(user)
     return {
@@ -81,6 +83,10 @@ def site(make_user, seed_deck, make_deck, make_card) -> dict:
             "delete-confirmation": reverse("delete_account"),
             "password-change": reverse("password_change"),
             "admin-change-form": reverse("admin:quiz_card_change", args=[math_card.pk]),
+            "review-tag": reverse("review") + "?tag=time%20series",
+            "study-more": reverse("study"),
+            "study-question": cram.get_absolute_url(),
+            "study-answer": reverse("study_flip", args=[cram.pk]),
         },
     }
 

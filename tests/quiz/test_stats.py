@@ -173,10 +173,10 @@ def test_distributions(user, deck_with_cards):
 def test_stats_page_query_count_is_fixed(user, user_client, deck_with_cards, django_assert_num_queries, days):
     deck = deck_with_cards(5)
     make_logs(user, list(deck.cards.all()), days, dt.datetime.now(dt.UTC) - dt.timedelta(days=days))
-    # Session, user, decks for the picker, then one aggregate per chart.
-    with django_assert_num_queries(12):
+    # Session, user, decks and tags for the pickers, then one aggregate per chart.
+    with django_assert_num_queries(13):
         assert user_client.get(reverse("stats")).status_code == 200
-    with django_assert_num_queries(13):  # and the deck
+    with django_assert_num_queries(14):  # and the deck
         assert user_client.get(reverse("stats"), {"deck": deck.slug}).status_code == 200
 
 
