@@ -16,7 +16,7 @@ from quiz import scheduling
 
 # Mirrors ReviewLog.Kind and services.MAX_ANSWER_MS (a test keeps them equal):
 # this module imports nothing from Django.
-KINDS = ("new", "review", "drill")
+KINDS = ("new", "review", "drill", "ahead", "cram", "mistakes")
 MAX_ANSWER_MS = 60_000
 GRADES = scheduling.GRADES
 

@@ -46,6 +46,12 @@ class ScopeForm(forms.Form):
     tag = forms.CharField(required=False, max_length=64, strip=False)
 
 
+class UndoForm(ScopeForm):
+    """Undo on the review page, or inside a custom study session."""
+
+    session = WholeNumberField(required=False, **CARD_ID)
+
+
 class ShowCardForm(forms.Form):
     """/review/?card=ID: the card an undo without JavaScript brought back.
     No upper bound: a well-formed id of no card is "not found", not a bad request."""

@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from quiz import charts, scheduling, services, stats
-from quiz.forms import GradeForm, HideForm, ScopeForm, ShowCardForm, StudyForm, StudyGradeForm
+from quiz.forms import GradeForm, HideForm, ScopeForm, ShowCardForm, StudyForm, StudyGradeForm, UndoForm
 from quiz.importing import export_deck
 from quiz.models import Card, CardProgress, Deck, ReviewLog, StudySession, Tag
 from quiz.queue import Queue, QueueItem, build_queue, queue_item_for
@@ -244,12 +244,12 @@ def grade(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def undo(request: HttpRequest) -> HttpResponse:
-    scope = ScopeForm(request.POST)
+    scope = UndoForm(request.POST)
     if not scope.is_valid():
         return _bad_request(scope)
     deck = _scope(scope.cleaned_data["deck"])
     tag = _tag_scope(scope.cleaned_data["tag"])
-    session = _own_session(request.user, request.POST.get("session"))
+    session = _own_session(request.user, scope.cleaned_data["session"])
     undone = services.undo_last_action(user=request.user)
     if session is not None:
         # Inside custom study, undo stays there: the session shows its own
@@ -296,13 +296,12 @@ def hide(request: HttpRequest) -> HttpResponse:
 # Custom study -----------------------------------------------------------------
 
 
-def _own_session(user, session_id) -> StudySession | None:
-    """The user's own study session named by a form field; None for none.
-    Someone else's, or no such session, is a 404 like any unknown id."""
+def _own_session(user, session_id: int | None) -> StudySession | None:
+    """The user's own study session by id (from the URL, or a form's
+    validated field); None for none. Someone else's, or no such session, is
+    a 404 like any unknown id."""
     if not session_id:
         return None
-    if not str(session_id).isdigit() or not 0 < int(session_id) < 2**63:
-        raise BadRequest("session must be a session id")
     return get_object_or_404(StudySession.objects.select_related("deck", "tag"), pk=int(session_id), user=user)
 
 

@@ -160,11 +160,21 @@ def world(make_user, seed_deck):
     for person in (owner, staff):
         services.record_review(user=person, card_id=cards[0].pk, grade=2, shown_version=0)
         services.record_review(user=person, card_id=cards[1].pk, grade=5, shown_version=0)
+    # The owner's own custom study session, so its URLs reach their views.
+    owner.study_session = services.start_study_session(user=owner, kind="cram", deck=seed_deck)
     return owner, staff, seed_deck, cards[0]
 
 
-def ordinary_path_values(parts, staff, deck, card) -> dict[str, str]:
-    values = {"slug": deck.slug, "card_id": str(card.pk), "uidb64": "MQ", "token": "set-password",
+class OrdinaryValues(dict):
+    """A parameter this file has no value for (a new URL's) gets "1"."""
+
+    def __missing__(self, name: str) -> str:
+        return "1"
+
+
+def ordinary_path_values(parts, owner, staff, deck, card) -> dict[str, str]:
+    values = {"slug": deck.slug, "card_id": str(card.pk), "session_id": str(owner.study_session.pk),
+              "uidb64": "MQ", "token": "set-password",
               "app_label": "quiz", "url": "nowhere/", "id": str(staff.pk),
               "content_type_id": str(ContentType.objects.get_for_model(card).pk), "object_id": str(card.pk)}
     route = "".join(str(part) for part in parts)
@@ -172,7 +182,7 @@ def ordinary_path_values(parts, staff, deck, card) -> dict[str, str]:
         with contextlib.suppress(LookupError):
             model_class = apps.get_model(model.group(1), model.group(2))
             values["object_id"] = str(model_class._default_manager.order_by("pk").values_list("pk", flat=True).first())
-    return {name: quote(value) for name, value in values.items()}
+    return OrdinaryValues({name: quote(value) for name, value in values.items()})
 
 
 def ordinary_fields(user, deck, card) -> dict[str, str]:
@@ -194,7 +204,7 @@ def test_no_url_answers_a_hostile_value_with_a_server_error(client, world, monke
     assert len(patterns) > (50 if side == "admin" else 20)
     for parts, pattern in patterns:
         names = parameter_names(parts)
-        path_values = ordinary_path_values(parts, staff, deck, card)
+        path_values = ordinary_path_values(parts, owner, staff, deck, card)
         for method in ("GET", "POST"):
             client.force_login(visitor)  # logout and account deletion end the session
 
@@ -211,7 +221,7 @@ def test_no_url_answers_a_hostile_value_with_a_server_error(client, world, monke
                 send(client, method, path, {})
             for label, value in HOSTILE.items():
                 for name in names:
-                    check(build_path(parts, {**path_values, name: value}), {}, f"path {name}={label}")
+                    check(build_path(parts, OrdinaryValues({**path_values, name: value})), {}, f"path {name}={label}")
                 # Every field at once, then (on the site, where each view reads
                 # a few) each field it reads on its own among ordinary values.
                 check(path, {key: value for key in {*COMMON_FIELDS, *keys}}, f"all fields={label}")

@@ -76,7 +76,7 @@ BAD = {
     "easiness 99.99": (setting("progress", "easiness", "99.99"), "progress[0].easiness: must be from 1.30 to 99.89"),
     "easiness abc": (setting("progress", "easiness", "abc"), "progress[0].easiness: must be a decimal with two places"),
     "easiness a number": (setting("progress", "easiness", 2.5), "progress[0].easiness: must be a string, not a number"),
-    "kind bogus": (setting("review_log", "kind", "bogus"), "review_log[0].kind: must be one of new, review, drill, not 'bogus'"),
+    "kind bogus": (setting("review_log", "kind", "bogus"), "review_log[0].kind: must be one of new, review, drill, ahead, cram, mistakes, not 'bogus'"),
     "due 0001-01-01": (setting("progress", "due", "0001-01-01"), "progress[0].due: must be from 2000-01-01 to"),
     "due 9999-12-31": (setting("progress", "due", "9999-12-31"), "progress[0].due: must be from 2000-01-01 to"),
     "due not a date": (setting("progress", "due", "tomorrow"), "progress[0].due: must be a date written YYYY-MM-DD"),
