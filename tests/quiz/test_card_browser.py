@@ -304,3 +304,197 @@ def test_the_page_works_as_a_plain_get_form(user_client, make_deck, make_card):
     assert 'value="plain"' in html and '<option value="algebra" selected>' in html
     assert 'hx-trigger="input changed delay:300ms, submit"' in html and 'hx-push-url="true"' in html
     assert 'href="/cards/"' in html  # in the nav
+
+
+# Bulk actions ------------------------------------------------------------------------------
+
+BULK = "/cards/bulk/"
+
+
+def bulk(client, action, cards, **extra):
+    return client.post(BULK, {"action": action, "card": [card.pk if hasattr(card, "pk") else card for card in cards], **extra})
+
+
+def test_bulk_suspend_unsuspend_and_bury_change_only_the_viewers_progress(user_client, user, other_user, deck_with_cards):
+    deck = deck_with_cards(3)
+    cards = list(deck.cards.order_by("position"))
+    theirs = progress(other_user, cards[0], lapses=2)
+    before = CardProgress.objects.filter(user=other_user).values().get()
+    progress(user, cards[1])
+
+    response = bulk(user_client, "suspend", cards[:2], next=f"/cards/?deck={deck.slug}")
+    assert response.status_code == 302 and response["Location"] == f"/cards/?deck={deck.slug}"
+    assert set(CardProgress.objects.filter(user=user, suspended=True).values_list("card_id", flat=True)) == {cards[0].pk, cards[1].pk}
+    assert shown(user_client.get(BROWSER, {"state": "suspended"})) == [cards[0].pk, cards[1].pk]
+
+    bulk(user_client, "unsuspend", cards)
+    assert not CardProgress.objects.filter(user=user, suspended=True).exists()
+    assert not CardProgress.objects.filter(user=user, card=cards[2]).exists()  # nothing to unsuspend: no row made
+
+    bulk(user_client, "bury", cards[1:])
+    assert set(shown(user_client.get(BROWSER, {"state": "buried"}))) == {cards[1].pk, cards[2].pk}
+    assert build_queue(user, day=user.review_day()).next.card == cards[0]
+
+    assert CardProgress.objects.filter(user=other_user).values().get() == before
+    assert theirs.card_id == cards[0].pk
+
+
+def test_bulk_actions_go_through_hide_card_like_one_card_at_a_time(user_client, user, deck_with_cards):
+    deck = deck_with_cards(2)
+    cards = list(deck.cards.order_by("position"))
+    bulk(user_client, "suspend", cards)
+    versions = list(CardProgress.objects.filter(user=user).order_by("card__position").values_list("version", flat=True))
+    assert versions == [2, 2]  # each bumped once, as by services.hide_card
+    # The new-card frontier moved past them, as after hiding each one.
+    assert NewCardFrontier.objects.get(user=user, deck=deck).position == NewCardFrontier.END
+
+
+def test_forget_asks_first_then_resets_to_new_and_keeps_earlier_answers(user_client, user, other_user, deck_with_cards, time_machine):
+    deck = deck_with_cards(3)
+    cards = list(deck.cards.order_by("position"))
+    time_machine.move_to(dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC))
+    for card in cards[:2]:
+        services.record_review(user=user, card_id=card.pk, grade=4, shown_version=0)
+        services.record_review(user=other_user, card_id=card.pk, grade=4, shown_version=0)
+    time_machine.move_to(dt.datetime(2026, 6, 3, 12, tzinfo=dt.UTC))
+    services.record_review(user=user, card_id=cards[2].pk, grade=5, shown_version=0)
+    services.record_review(user=user, card_id=cards[0].pk, grade=3, shown_version=2)  # today, on a card forgotten below
+    theirs = list(CardProgress.objects.filter(user=other_user).order_by("id").values())
+
+    confirm = bulk(user_client, "forget", [cards[0], cards[1]], next="/cards/?state=review")
+    assert confirm.status_code == 200
+    html = confirm.content.decode()
+    assert "Forget 2 cards?" in html and 'name="confirm"' in html and "Q1?" in html and "Q2?" in html
+    assert CardProgress.objects.filter(user=user).count() == 3  # nothing yet
+
+    done = bulk(user_client, "forget", [cards[0], cards[1]], confirm="1", next="/cards/?state=review")
+    assert done.status_code == 302 and done["Location"] == "/cards/?state=review"
+    assert list(CardProgress.objects.filter(user=user).values_list("card_id", flat=True)) == [cards[2].pk]
+    # Earlier days' answers stay; today's answer to a forgotten card went, today's others stay.
+    logs = ReviewLog.objects.filter(user=user)
+    assert sorted((log.card_id, log.review_day.day) for log in logs) == sorted([(cards[0].pk, 1), (cards[1].pk, 1), (cards[2].pk, 3)])
+    # New again, first in deck order: the frontier moved back.
+    queue = build_queue(user, day=user.review_day())
+    assert queue.next.card == cards[0] and queue.next.kind == "new" and queue.new_left == 2
+    assert set(shown(user_client.get(BROWSER, {"state": "new"}))) == {cards[0].pk, cards[1].pk}
+    # Undo reaches only the surviving answer of today.
+    assert services.undo_last_review(user=user) == cards[2]
+    assert list(CardProgress.objects.filter(user=other_user).order_by("id").values()) == theirs
+
+
+def test_forget_a_card_never_answered_is_harmless(user_client, user, deck_with_cards):
+    deck = deck_with_cards(2)
+    cards = list(deck.cards.order_by("position"))
+    assert bulk(user_client, "forget", cards, confirm="1").status_code == 302
+    assert build_queue(user, day=user.review_day()).new_left == 2
+
+
+def test_bulk_selection_is_bounded(user_client, user, deck_with_cards):
+    deck = deck_with_cards(MAX_BULK_CARDS + 1)
+    cards = list(deck.cards.order_by("position"))
+    assert bulk(user_client, "suspend", cards[:MAX_BULK_CARDS]).status_code == 302
+    assert CardProgress.objects.filter(user=user, suspended=True).count() == MAX_BULK_CARDS
+    response = bulk(user_client, "suspend", cards)
+    assert response.status_code == 400 and f"at most {MAX_BULK_CARDS}" in response.content.decode()
+    assert not CardProgress.objects.filter(user=user, card=cards[-1]).exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "suspend"},  # no cards
+        {"action": "suspend", "card": ["abc"]},
+        {"action": "suspend", "card": ["1.5"]},
+        {"action": "suspend", "card": ["-3"]},
+        {"action": "suspend", "card": [str(2**63)]},
+        {"action": "suspend", "card": ["999999"]},  # no such card
+        {"action": "delete", "card": ["KNOWN"]},
+        {"card": ["KNOWN"]},
+    ],
+)
+def test_bad_bulk_requests_are_400_and_write_nothing(user_client, user, make_card, data):
+    card = make_card()
+    data = {key: [str(card.pk) if v == "KNOWN" else v for v in value] if isinstance(value, list) else value for key, value in data.items()}
+    response = user_client.post(BULK, data)
+    assert response.status_code == 400
+    assert not CardProgress.objects.filter(user=user).exists()
+
+
+def test_one_unknown_id_among_good_ones_writes_nothing(user_client, user, make_card):
+    card = make_card()
+    assert bulk(user_client, "suspend", [card.pk, 999999]).status_code == 400
+    assert not CardProgress.objects.exists()
+
+
+def test_bulk_needs_post_and_csrf(user, make_card):
+    card = make_card()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    assert client.get(BULK).status_code == 405
+    assert client.post(BULK, {"action": "suspend", "card": [card.pk]}).status_code == 403
+    assert not CardProgress.objects.exists()
+
+
+def test_bulk_never_redirects_off_site(user_client, make_card):
+    card = make_card()
+    response = bulk(user_client, "bury", [card], next="//evil.example/")
+    assert response["Location"] == "/cards/"
+
+
+def test_the_results_hold_a_bulk_form(user_client, make_card):
+    card = make_card()
+    html = user_client.get(BROWSER).content.decode()
+    assert f'<input type="checkbox" name="card" value="{card.pk}" form="bulk-form"' in html
+    assert 'action="/cards/bulk/"' in html and "csrfmiddlewaretoken" in html
+
+
+# The deck page --------------------------------------------------------------------------------
+
+
+def test_deck_page_is_paged_and_shows_the_viewers_state(user_client, user, other_user, deck_with_cards):
+    deck = deck_with_cards(PAGE_SIZE + 2)
+    cards = list(deck.cards.order_by("position"))
+    progress(user, cards[0], suspended=True)
+    progress(user, cards[1], lapses=LEECH_LAPSES, suspended=True)
+    progress(user, cards[2], lapses=LEECH_LAPSES, due=dt.date(2030, 5, 6))
+    progress(other_user, cards[3], suspended=True)
+    response = user_client.get(deck.get_absolute_url())
+    assert shown(response) == [card.pk for card in cards[:PAGE_SIZE]]
+    html = response.content.decode()
+    assert f"{PAGE_SIZE + 2} questions" in html
+    assert re.search(r'data-testid="suspended-count">2 cards<', html)
+    assert re.search(r'data-testid="leech-count">2 leeches<', html)
+    assert f'href="/cards/?deck={deck.slug}"' in html
+    assert f'href="/cards/?deck={deck.slug}&amp;state=suspended"' in html
+    assert "6 May 2030" in html and '<span class="status status-leech">Leech</span>' in html
+    assert f'href="{deck.get_absolute_url()}?page=2"' in html
+    assert shown(user_client.get(deck.get_absolute_url(), {"page": 2})) == [card.pk for card in cards[PAGE_SIZE:]]
+    assert user_client.get(deck.get_absolute_url(), {"page": MAX_PAGE + 1}).status_code == 400
+    assert user_client.get(deck.get_absolute_url(), {"page": "x"}).status_code == 400
+
+
+def test_deck_page_htmx_pager_gets_the_card_table_only(user_client, deck_with_cards):
+    deck = deck_with_cards(PAGE_SIZE + 1)
+    html = user_client.get(deck.get_absolute_url(), {"page": 2}, **HX).content.decode()
+    assert "<html" not in html and html.count("<tr data-card=") == 1
+
+
+@pytest.mark.parametrize("card_count", [5, 120])
+def test_deck_page_query_count_is_fixed(user_client, user, deck_with_cards, django_assert_num_queries, card_count):
+    deck = deck_with_cards(card_count)
+    for card in deck.cards.all()[:4]:
+        progress(user, card, suspended=True, lapses=LEECH_LAPSES)
+    # session, user, the deck with the viewer's suspended and leech counts, the capped card count, the page of cards, their tags
+    with django_assert_num_queries(6):
+        response = user_client.get(deck.get_absolute_url())
+    assert len(shown(response)) == min(card_count, PAGE_SIZE)
+
+
+def test_deck_page_card_count_is_capped(user_client, deck_with_cards, monkeypatch):
+    from quiz import views
+
+    monkeypatch.setattr(views, "DECK_COUNT_CAP", 3)
+    html = user_client.get(deck_with_cards(4).get_absolute_url()).content.decode()
+    assert "3+ questions" in html
+    html = user_client.get(deck_with_cards(3).get_absolute_url()).content.decode()
+    assert "3 questions" in html and "3+" not in html
