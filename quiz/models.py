@@ -101,18 +101,17 @@ class CardQuerySet(models.QuerySet):
         return self.filter(pk__in=progress.order_by().values("card_id"))
 
 
-    def matching(self, words: list[str], *, ranked: bool = False) -> "CardQuerySet":
-        """Cards whose question and answer text hold every word (quiz/search.py),
-        with their `relevance` when `ranked`."""
-        found = self.filter(search.matches(words))
-        return found.annotate(relevance=search.relevance(words)) if ranked else found
+    def matching(self, words: list[str]) -> "CardQuerySet":
+        """Cards whose question and answer text hold every word (quiz/search.py;
+        search.ranked_ids orders them by how well they match)."""
+        return self.filter(search.matches(words))
 
     def sorted_by(self, sort: str) -> "CardQuerySet":
-        """One of CARD_SORTS; ties, and cards the user never answered, in deck order."""
+        """One of CARD_SORTS but relevance; ties, and cards the user never
+        answered, in deck order."""
         deck_order = ("deck_id", "position", "id")
         first = {
             "deck": (),
-            "relevance": (F("relevance").desc(),),
             "due": (F("my_due").asc(nulls_last=True),),
             "interval": (F("my_interval").asc(nulls_last=True),),
             "easiness": (F("my_easiness").asc(nulls_last=True),),

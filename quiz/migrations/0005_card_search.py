@@ -2,9 +2,12 @@
 
 SQLite: an external-content FTS5 table over quiz_card's question and answer,
 kept in step by triggers, so every write path (save, bulk_create,
-queryset.update, raw SQL) updates it. PostgreSQL: a GIN index on the
-tsvector expression quiz/search.py queries. Both are filled from the cards
-that exist now.
+queryset.update, raw SQL) updates it. PostgreSQL: a stored generated
+tsvector column, search_vector, with a GIN index: stored, so ranking many
+matches reads each card's vector instead of parsing its text again. The model
+does not declare it (the ORM never writes it); a later migration that changes
+question's or answer's type must drop and re-add it. Both are filled from the
+cards that exist now.
 """
 
 from django.conf import settings
@@ -29,9 +32,11 @@ SQLITE_DROP = [
     "DROP TABLE IF EXISTS quiz_card_fts",
 ]
 POSTGRESQL_CREATE = [
-    "CREATE INDEX quiz_card_search ON quiz_card USING gin (to_tsvector('english'::regconfig, question || ' ' || answer))",
+    "ALTER TABLE quiz_card ADD COLUMN search_vector tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('english'::regconfig, question || ' ' || answer)) STORED",
+    "CREATE INDEX quiz_card_search ON quiz_card USING gin (search_vector)",
 ]
-POSTGRESQL_DROP = ["DROP INDEX IF EXISTS quiz_card_search"]
+POSTGRESQL_DROP = ["DROP INDEX IF EXISTS quiz_card_search", "ALTER TABLE quiz_card DROP COLUMN IF EXISTS search_vector"]
 
 
 def run(statements_by_vendor):

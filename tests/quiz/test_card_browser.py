@@ -278,12 +278,15 @@ def test_browser_query_count_is_fixed(user_client, user, deck_with_cards, django
     with django_assert_num_queries(8):
         assert shown(user_client.get(BROWSER, {"deck": deck.slug, "tag": "t", "state": "review", "sort": "due"}))
     first = deck.cards.get(position=1)
-    # session, user, the page of cards, their tags, their snippets, and the deck and tag menus
-    with django_assert_num_queries(7):
+    # session, user, the page's ids by rank, its cards, their tags, their snippets, and the deck and tag menus
+    with django_assert_num_queries(8):
         assert shown(user_client.get(BROWSER, {"q": "Q1"})) == [first.pk]
     # as you type: the same without the menus, which htmx leaves in place
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert shown(user_client.get(BROWSER, {"q": "Q1"}, **HX)) == [first.pk]
+    # sorted by something else, the search is a filter on the page's query
+    with django_assert_num_queries(5):
+        assert shown(user_client.get(BROWSER, {"q": "Q1", "sort": "due"}, **HX)) == [first.pk]
 
 
 def test_htmx_gets_only_the_results_and_the_url_varies_on_it(user_client, make_card):
