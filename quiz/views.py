@@ -8,9 +8,8 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
-
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from quiz import charts, scheduling, search, services, stats
 from quiz.forms import MAX_PAGE, PAGE_SIZE, BrowseForm, BulkForm, GradeForm, HideForm, PageForm
@@ -126,17 +125,20 @@ class CardPage:
 
 
 def _status_labels(card: Card, day: dt.date) -> list[str]:
+    """The viewer's state of a card in words, by the rules of the queue:
+    a hidden card is not due and not drilled, whatever its dates say."""
+    buried = card.my_buried_until is not None and card.my_buried_until > day
+    hidden = bool(card.my_suspended) or buried
+    labels = []
     if card.my_due is None:
-        labels = ["New"]
-    elif card.my_due <= day:
-        labels = ["Due"]
-    else:
-        labels = []
-    if card.my_drill_on == day:
+        labels.append("New")
+    elif card.my_due <= day and not hidden:
+        labels.append("Due")
+    if card.my_drill_on == day and not hidden:
         labels.append("Drill")
     if card.my_suspended:
         labels.append("Suspended")
-    if card.my_buried_until and card.my_buried_until > day:
+    if buried:
         labels.append("Buried")
     if (card.my_lapses or 0) >= LEECH_LAPSES:
         labels.append("Leech")

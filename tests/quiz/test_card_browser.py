@@ -501,3 +501,23 @@ def test_deck_page_card_count_is_capped(user_client, deck_with_cards, monkeypatc
     assert "3+ questions" in html
     html = user_client.get(deck_with_cards(3).get_absolute_url()).content.decode()
     assert "3 questions" in html and "3+" not in html
+
+
+def test_row_labels_follow_the_queue_a_hidden_card_is_not_due(user_client, user, states):
+    deck, cards, _ = states
+    html = user_client.get(BROWSER, {"deck": deck.slug}).content.decode()
+
+    def labels(name):
+        row = re.search(rf'<tr data-card="{cards[name].pk}">(.*?)</tr>', html, re.S).group(1)
+        return re.findall(r'<span class="status status-\w+">(\w+)</span>', row)
+
+    assert labels("new") == ["New"]
+    assert labels("due") == ["Due"]
+    assert labels("drill") == ["Drill"]
+    assert labels("later") == []
+    assert labels("suspended") == ["Suspended"]
+    assert labels("buried") == ["Buried"]
+    assert labels("leech") == ["Suspended", "Leech"]
+    CardProgress.objects.filter(user=user, card=cards["suspended"]).update(due=user.review_day())
+    html = user_client.get(BROWSER, {"deck": deck.slug}).content.decode()
+    assert labels("suspended") == ["Suspended"]

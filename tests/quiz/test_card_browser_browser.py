@@ -26,10 +26,9 @@ def test_search_as_you_type_updates_results_and_address_and_back_returns(page, m
     expect(page.locator("#results .snippet mark").first).to_have_text("zebra")
     assert {int(n) for n in rows.evaluate_all("rows => rows.map(r => r.dataset.card)")} == {card.pk for card in zebras}
 
-    search.fill("")
-    expect(rows).to_have_count(3)
-    expect(page).to_have_url(re.compile(r"\?q=&"))
-    search.press_sequentially("showing", delay=20)  # only in the answer
+    # One input event from here on, so each step is one history entry even
+    # on a slow machine (typed letters may each push one).
+    search.fill("showing")  # only in the answer
     expect(rows).to_have_count(1)
     expect(page).to_have_url(re.compile(r"\?q=showing&"))
     expect(page.locator(f'#results tr[data-card="{lion.pk}"] .snippet mark')).to_have_text("Showing")
@@ -42,9 +41,7 @@ def test_search_as_you_type_updates_results_and_address_and_back_returns(page, m
     page.go_back()
     expect(page).to_have_url(re.compile(r"\?q=showing&.*sort=$"))
     expect(rows).to_have_count(1)
-    page.go_back()
-    expect(page).to_have_url(re.compile(r"\?q=&"))
-    expect(rows).to_have_count(3)  # each Back is a request: let this one land first
+    expect(search).to_have_value("showing")
     page.go_back()
     expect(page).to_have_url(re.compile(r"\?q=zebra&"))
     expect(rows).to_have_count(2)
