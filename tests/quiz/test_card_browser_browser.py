@@ -65,3 +65,16 @@ def test_without_javascript_the_search_is_a_plain_form(chromium, live_server, ma
     expect(page).to_have_url(re.compile(r"/cards/\?q=plain"))
     expect(page.locator(f'#results tr[data-card="{card.pk}"]')).to_be_visible()
     context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_browser_and_deck_page_fit_a_320px_screen(page, make_deck, make_card, scheme):
+    sign_up(page)
+    deck = make_deck(name="A deck with a rather long name for a small screen", slug="long")
+    make_card(deck=deck, question="A question with a verylongwordthatdoesnotbreakeasilyanywhereatall in it?", answer="Its answer.")
+    page.emulate_media(color_scheme=scheme)
+    page.set_viewport_size({"width": 320, "height": 640})
+    for url in ("/cards/?q=question", f"/decks/{deck.slug}/"):
+        page.goto(url)
+        expect(page.locator("#main tbody tr")).to_have_count(1)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, url
