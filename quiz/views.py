@@ -79,7 +79,10 @@ def deck_detail(request: HttpRequest, slug: str) -> HttpResponse:
     rows = _card_rows(Card.objects.filter(deck=deck), request.user, day=day, sort="deck", page=form.page_number)
     card_count = deck.cards.order_by()[: DECK_COUNT_CAP + 1].count()
     context |= {"page": rows, "card_count": min(card_count, DECK_COUNT_CAP), "count_capped": card_count > DECK_COUNT_CAP}
-    return render(request, "quiz/deck-detail.html#cards" if request.htmx and not request.htmx.history_restore_request else "quiz/deck-detail.html", context)
+    fragment = request.htmx and not request.htmx.history_restore_request
+    response = render(request, "quiz/deck-detail.html#cards" if fragment else "quiz/deck-detail.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_safe
@@ -102,11 +105,10 @@ class CardPage:
     """One page of cards with the viewer's state: no total is counted (that
     would read every match), one extra row says whether a next page exists."""
 
-    def __init__(self, cards: list[Card], number: int, day: dt.date):
+    def __init__(self, cards: list[Card], number: int, day: dt.date) -> None:
         self.has_next = len(cards) > PAGE_SIZE and number < MAX_PAGE
         self.cards = cards[:PAGE_SIZE]
         self.number = number
-        self.day = day
         self.first_index = (number - 1) * PAGE_SIZE + 1
         for card in self.cards:
             card.status_labels = _status_labels(card, day)

@@ -480,6 +480,7 @@ def test_deck_page_htmx_pager_gets_the_card_table_only(user_client, deck_with_ca
     deck = deck_with_cards(PAGE_SIZE + 1)
     html = user_client.get(deck.get_absolute_url(), {"page": 2}, **HX).content.decode()
     assert "<html" not in html and html.count("<tr data-card=") == 1
+    assert "HX-Request" in user_client.get(deck.get_absolute_url())["Vary"]
 
 
 @pytest.mark.parametrize("card_count", [5, 120])
