@@ -4,7 +4,8 @@ import time
 from django import forms
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from quiz.models import Deck, StudySession, Tag
+from quiz.models import CARD_SORTS, CARD_STATES, Deck, StudySession, Tag
+from quiz.search import MAX_QUERY_LENGTH, search_words
 from quiz.services import DEFAULT_STUDY_SIZE, MAX_ANSWER_MS
 
 # Card ids are 64-bit: a bigger number is refused here, not by the database.
@@ -79,12 +80,14 @@ class HideForm(ScopeForm):
     next = forms.CharField(required=False, max_length=500)
 
     def clean_next(self) -> str:
-        # Only our own paths: never an open redirect ("/\evil.example" is one
-        # in browsers, which read the backslash as a slash).
-        value = self.cleaned_data["next"]
-        is_path = value.startswith("/") and url_has_allowed_host_and_scheme(value, allowed_hosts=set())
-        return value if is_path else ""
+        return safe_next(self.cleaned_data["next"])
 
+
+def safe_next(value: str) -> str:
+    """Only our own paths: never an open redirect ("/\\evil.example" is one in
+    browsers, which read the backslash as a slash)."""
+    is_path = value.startswith("/") and url_has_allowed_host_and_scheme(value, allowed_hosts=set())
+    return value if is_path else ""
 
 
 class StudyForm(forms.Form):
@@ -122,3 +125,65 @@ class StudyGradeForm(forms.Form):
     flipped_at = WholeNumberField(required=False, min_value=0, max_value=2**63 - 1)
 
     answer_ms = GradeForm.answer_ms
+
+
+# The card browser and the deck page show this many cards a page, up to
+# MAX_PAGE pages: past that, a narrower search finds a card faster, and
+# OFFSET paging stays cheap.
+PAGE_SIZE = 50
+MAX_PAGE = 200
+# Cards one bulk action may name: more than a page, and a bounded transaction.
+MAX_BULK_CARDS = 200
+
+
+class PageForm(forms.Form):
+    page = WholeNumberField(required=False, min_value=1, max_value=MAX_PAGE)
+
+    @property
+    def page_number(self) -> int:
+        return self.cleaned_data.get("page") or 1
+
+
+class BrowseForm(PageForm):
+    q = forms.CharField(
+        required=False,
+        max_length=MAX_QUERY_LENGTH,
+        label="Search questions and answers",
+        widget=forms.TextInput(attrs={"type": "search", "maxlength": MAX_QUERY_LENGTH, "autocomplete": "off", "spellcheck": "false"}),
+    )
+    deck = forms.ModelChoiceField(Deck.objects.order_by("name").only("id", "name", "slug"), to_field_name="slug", required=False, empty_label="All decks")
+    tag = forms.ModelChoiceField(Tag.objects.order_by("name"), to_field_name="name", required=False, empty_label="Any tag")
+    state = forms.ChoiceField(choices=[("", "Any state"), *CARD_STATES.items()], required=False, label="Your state")
+    sort = forms.ChoiceField(choices=[("", "Best match, else deck order"), *CARD_SORTS.items()], required=False, label="Sort by")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        data["words"] = search_words(data.get("q") or "")
+        # Best match needs a search to rank by; without one, deck order.
+        sort = data.get("sort") or "relevance"
+        data["sort"] = "deck" if sort == "relevance" and not data["words"] else sort
+        return data
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(choices=[("suspend", "Suspend"), ("unsuspend", "Unsuspend"), ("bury", "Bury"), ("forget", "Forget")])
+    confirm = forms.BooleanField(required=False)
+    next = forms.CharField(required=False, max_length=2000)
+
+    def clean_next(self) -> str:
+        return safe_next(self.cleaned_data["next"])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        raw = self.data.getlist("card") if hasattr(self.data, "getlist") else []
+        if not raw:
+            raise forms.ValidationError("Select at least one card.")
+        if len(raw) > MAX_BULK_CARDS:
+            raise forms.ValidationError(f"Select at most {MAX_BULK_CARDS} cards at a time.")
+        if not all(ASCII_DIGITS.fullmatch(value) and len(value) <= MAX_DIGITS for value in raw):
+            raise forms.ValidationError("Card ids must be numbers.")
+        ids = [int(value) for value in raw]
+        if any(not CARD_ID["min_value"] <= card_id <= CARD_ID["max_value"] for card_id in ids):
+            raise forms.ValidationError("No such card.")
+        data["cards"] = sorted(set(ids))
+        return data

@@ -5,11 +5,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
 from django.urls import reverse
 from django.utils.html import strip_tags
 
-from quiz import rendering, scheduling
+from quiz import rendering, scheduling, search
 
 
 # Paths under /review/ that a deck slug would shadow.
@@ -72,6 +72,77 @@ class CardQuerySet(models.QuerySet):
             Q(due__isnull=False) | Q(suspended=True) | Q(buried_until__gt=day)
         )
         return self.filter(~Exists(answered_or_hidden)).order_by("deck_id", "position", "id")
+
+    def with_progress_of(self, user) -> "CardQuerySet":
+        """Each card with the user's own SM-2 state beside it (None where the
+        user never acted on the card): one LEFT JOIN, never a query per card."""
+        return self.alias(mine=FilteredRelation("progress", condition=Q(progress__user=user))).annotate(
+            my_due=F("mine__due"),
+            my_interval=F("mine__interval"),
+            my_easiness=F("mine__easiness"),
+            my_lapses=F("mine__lapses"),
+            my_suspended=F("mine__suspended"),
+            my_buried_until=F("mine__buried_until"),
+            my_drill_on=F("mine__drill_on"),
+            my_last_reviewed_at=F("mine__last_reviewed_at"),
+        )
+
+    def in_state(self, user, day: dt.date, state: str) -> "CardQuerySet":
+        """Cards in one of the user's own states (CARD_STATES), by the same
+        rules the review queue uses."""
+        if state == "new":
+            return self.new_for(user, day)
+        mine = CardProgress.objects.filter(user=user)
+        progress = {
+            "due": lambda: CardProgress.objects.due_for(user, day),
+            "drill": lambda: CardProgress.objects.drill_for(user, day),
+            "review": lambda: mine.answered(),
+            "suspended": lambda: mine.suspended(),
+            "buried": lambda: mine.buried_on(day),
+            "leech": lambda: mine.leeches(),
+        }[state]()
+        return self.filter(pk__in=progress.order_by().values("card_id"))
+
+
+    def matching(self, words: list[str]) -> "CardQuerySet":
+        """Cards whose question and answer text hold every word (quiz/search.py;
+        search.ranked_ids orders them by how well they match)."""
+        return self.filter(search.matches(words))
+
+    def sorted_by(self, sort: str) -> "CardQuerySet":
+        """One of CARD_SORTS but relevance; ties, and cards the user never
+        answered, in deck order."""
+        deck_order = ("deck_id", "position", "id")
+        first = {
+            "deck": (),
+            "due": (F("my_due").asc(nulls_last=True),),
+            "interval": (F("my_interval").asc(nulls_last=True),),
+            "easiness": (F("my_easiness").asc(nulls_last=True),),
+            "lapses": (F("my_lapses").desc(nulls_last=True),),
+            "reviewed": (F("my_last_reviewed_at").desc(nulls_last=True),),
+        }[sort]
+        return self.order_by(*first, *deck_order)
+
+
+# What the card browser can filter on: the viewer's own state of a card.
+CARD_STATES = {
+    "new": "New (never answered, not hidden)",
+    "due": "Due today",
+    "drill": "In today's drill",
+    "review": "Answered before",
+    "suspended": "Suspended",
+    "buried": "Buried",
+    "leech": "Leech",
+}
+CARD_SORTS = {
+    "relevance": "Best match",
+    "deck": "Deck order",
+    "due": "Due date (soonest first)",
+    "interval": "Interval (shortest first)",
+    "easiness": "EF (hardest first)",
+    "lapses": "Lapses (most first)",
+    "reviewed": "Last reviewed (latest first)",
+}
 
 
 class Card(models.Model):
@@ -188,6 +259,23 @@ class ProgressQuerySet(models.QuerySet):
         scoped = self if deck is None else self.filter(card__deck=deck)
         return scoped if tag is None else scoped.filter(card__tags=tag)
 
+    def answered(self) -> "ProgressQuerySet":
+        return self.filter(due__isnull=False)
+
+    def suspended(self) -> "ProgressQuerySet":
+        return self.filter(suspended=True)
+
+    def buried_on(self, day: dt.date) -> "ProgressQuerySet":
+        """Hidden by a bury on `day` (the other half of active_on)."""
+        return self.filter(buried_until__gt=day)
+
+    def leeches(self) -> "ProgressQuerySet":
+        return self.filter(lapses__gte=LEECH_LAPSES)
+
+
+# A card forgotten this many times is a leech: suspended, and the user told.
+LEECH_LAPSES = 8
+
 
 class CardProgress(models.Model):
     """One user's SM-2 state for one card; created at their first answer."""
@@ -218,6 +306,10 @@ class CardProgress(models.Model):
             # Partial: almost every row has no drill owed, and with them in the
             # index SQLite's statistics rate it too unselective and scan.
             models.Index(fields=["user", "drill_on"], name="progress_user_drill", condition=Q(drill_on__isnull=False)),
+            # A deck page counts the user's suspended cards and leeches: few
+            # rows each, so counting them costs the same in any size of deck.
+            models.Index(fields=["user", "card"], name="progress_user_suspended", condition=Q(suspended=True)),
+            models.Index(fields=["user", "card"], name="progress_user_leech", condition=Q(lapses__gte=LEECH_LAPSES)),
         ]
         verbose_name_plural = "card progress"
 
@@ -244,9 +336,6 @@ class CardProgress(models.Model):
     @property
     def is_leech(self) -> bool:
         return self.lapses >= LEECH_LAPSES
-
-
-LEECH_LAPSES = 8
 
 
 class NewCardFrontier(models.Model):

@@ -633,3 +633,46 @@ def rewind_frontier(*, user, card: Card) -> None:
     NewCardFrontier.objects.filter(user=user, deck_id=card.deck_id).filter(
         Q(position__gt=card.position) | Q(position=card.position, card_id__gt=card.pk)
     ).update(position=card.position, card_id=card.pk)
+
+
+def hide_cards(*, user, cards: list[Card], action: str, now: dt.datetime | None = None) -> int:
+    """Bury, suspend or unsuspend many cards for one user, all or none.
+
+    Each card goes through hide_card, exactly as if hidden one at a time, so
+    whatever follows a single hide (undo) follows these too. Unsuspend skips
+    cards the user has not suspended rather than create progress for them.
+    Returns the number of cards changed.
+    """
+    with transaction.atomic():
+        if action == "unsuspend":
+            suspended = set(CardProgress.objects.filter(user=user, card__in=cards).suspended().values_list("card_id", flat=True))
+            cards = [card for card in cards if card.pk in suspended]
+        for card in cards:
+            hide_card(user=user, card=card, action=action, now=now)
+    return len(cards)
+
+
+def forget_cards(*, user, cards: list[Card], now: dt.datetime | None = None) -> int:
+    """Reset cards to new for one user: their progress rows go, and each
+    deck's new-card frontier moves back so they are found as new again.
+
+    Answers from earlier days stay in the review log, as Anki's Forget keeps
+    them: the statistics of what happened stay true. Answers from today to
+    these cards go, because undo walks back today's answers and would
+    otherwise try to restore progress that no longer exists. Other users'
+    progress on the same cards is untouched. Returns the number of cards
+    that had progress.
+    """
+    day = user.review_day(now or timezone.now())
+    card_ids = [card.pk for card in cards]
+    with transaction.atomic():
+        ReviewLog.objects.filter(user=user, card_id__in=card_ids, review_day=day).delete()
+        forgotten, _ = CardProgress.objects.filter(user=user, card_id__in=card_ids).delete()
+        earliest: dict[int, Card] = {}
+        for card in cards:
+            first = earliest.get(card.deck_id)
+            if first is None or (card.position, card.pk) < (first.position, first.pk):
+                earliest[card.deck_id] = card
+        for card in earliest.values():
+            rewind_frontier(user=user, card=card)
+    return forgotten

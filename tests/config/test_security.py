@@ -82,6 +82,8 @@ POLICY = {
     "deck_export": (LOGIN, 200, 200, 200),  # deck content, which every user may review
     "reset_deck": (LOGIN, 200, 200, 200),
     "card_detail": (LOGIN, 200, 200, 200),
+    "card_browser": (LOGIN, 200, 200, 200),
+    "card_bulk": (LOGIN, 405, 405, 405),
     "stats": (LOGIN, 200, 200, 200),
     "review": (LOGIN, 200, 200, 200),
     "review_deck": (LOGIN, 200, 200, 200),

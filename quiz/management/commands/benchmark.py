@@ -143,6 +143,8 @@ class Command(BaseCommand):
         sizes = [(1, 1_000), (1, 100_000), (100, 1_000)] if not quick else [(1, 200), (1, 2_000), (5, 200)]
         for users, cards in sizes:
             self.bench_review(users=users, cards=cards)
+        for cards in ([1_000, 100_000] if not quick else [200, 2_000]):
+            self.bench_browser(cards)
         for logs in ([1_000, 10_000, 100_000] if not quick else [200, 2_000]):
             self.bench_stats(logs)
         self.bench_import(10_000 if not quick else 500)
@@ -264,6 +266,35 @@ class Command(BaseCommand):
         self.row("floor: SELECT+UPDATE+INSERT+render", size, f"{floor:.2f}", f"{statistics.quantiles(floor_samples, n=20)[-1]:.2f}", floor_queries, f"{response_size} B response")
         self.row("grade + next card", size, f"{median(grade_samples):.2f}", f"{statistics.quantiles(grade_samples, n=20)[-1]:.2f}", grade_queries, f"{median(grade_samples) / floor:.2f}× floor (target ≤ 2)")
         self.row("flip (answer)", size, f"{median(flip_samples):.2f}", f"{statistics.quantiles(flip_samples, n=20)[-1]:.2f}", flip_queries, f"{median(flip_samples) / floor:.2f}× floor (target ≤ 1.5)")
+
+    def bench_browser(self, cards: int) -> None:
+        """The card browser and the deck page: their cost should not grow
+        with the number of cards (one learner who has answered them all)."""
+        deck = self.fresh_deck(cards)
+        user = self.learner("browser")
+        self.give_progress([user], deck, user.review_day())
+        client = Client()
+        client.force_login(user)
+        size = f"{cards:,} cards"
+        pages = [
+            ("card browser: deck order", "/cards/", {}, "page 1"),
+            ("card browser: deck order, last page", "/cards/", {"page": 200}, "page 200 (the cap)"),
+            ("card browser: due today, by due date", "/cards/", {"state": "due", "sort": "due"}, "filter + sort"),
+            ("card browser: search, 1 match", "/cards/", {"q": f"operation {cards // 2}"}, "as you type (htmx)"),
+            ("card browser: search, every card matches", "/cards/", {"q": "compute"}, "as you type, ranked"),
+            ("deck page", deck.get_absolute_url(), {}, "page 1, with counts"),
+        ]
+        for name, url, params, notes in pages:
+            extra = HX if "q" in params else {}
+            client.get(url, params, **extra)  # warm up
+            reset_queries()
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(url, params, **extra)
+            queries = len(ctx)  # now: the next request resets the log it reads
+            assert response.status_code == 200, (url, params, response.status_code)
+            samples = timed(lambda: client.get(url, params, **extra), max(5, self.repeat // 3))
+            p95 = statistics.quantiles(samples, n=20)[-1] if len(samples) > 1 else samples[0]
+            self.row(name, size, f"{median(samples):.1f}", f"{p95:.1f}", queries, f"{notes}; {len(response.content) / 1024:.0f} KB")
 
     def bench_stats(self, logs: int) -> None:
         deck = self.fresh_deck(1_000)
