@@ -36,12 +36,15 @@ MAX_NESTING_DEPTH = 16
 MAX_LINK_TEXT = 500
 MAX_LINK_DESTINATION = 2_000
 
+from quiz.markdown_lists import GitHubLists
+
 MARKDOWN_EXTENSIONS = [
     "fenced_code",
     "codehilite",
     "tables",
     "sane_lists",
     "smarty",
+    GitHubLists(),
 ]
 MARKDOWN_CONFIG = {
     # No guessing: an unlabelled fence is plain preformatted text.
