@@ -7,15 +7,18 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.safestring import SafeString
+from django.views.decorators.http import require_POST
 
 from quiz.importing import ImportTooSlow, export_deck, import_deck
 from quiz.models import Card, CardProgress, Deck, NewCardFrontier, ReviewLog, Tag
 from quiz.qa_format import QAFormatError, decode, parse
+from quiz.widgets import MarkdownEditor, preview_of
 
 # A web import must finish well inside a worker's request timeout (gunicorn's
 # default is 30 s): bigger files go through `manage.py import_qa`.
@@ -148,9 +151,42 @@ class CardAdmin(admin.ModelAdmin):
         ("Import", {"fields": ("source_key", "note_key", "cloze", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
     actions = ("move_to_deck", "add_tag")
+    editor_sides = ("question", "answer")
+
+    class Media:
+        css = {"all": ("css/admin-editor.css",)}
+        js = ("js/admin-editor.js",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Card]:
         return super().get_queryset(request).prefetch_related("tags")
+
+    def get_urls(self):
+        return [
+            path(
+                "preview/<str:side>/",
+                self.admin_site.admin_view(self.preview_view),
+                name="quiz_card_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.editor_sides:
+            kwargs["widget"] = MarkdownEditor(
+                preview_url=reverse("admin:quiz_card_preview", args=[db_field.name]),
+                side=db_field.name,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @method_decorator(require_POST)
+    def preview_view(self, request: HttpRequest, side: str) -> HttpResponse:
+        """The editor's live preview: one side of a card rendered as learners see it."""
+        if side not in self.editor_sides:
+            raise Http404
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        context = {"widget": {"side": side, "preview": preview_of(request.POST.get(side, ""))}}
+        return TemplateResponse(request, "admin/quiz/card/markdown-editor.html#_preview", context)
 
     @admin.display(description="question", ordering="question")
     def short_question(self, card: Card) -> str:
