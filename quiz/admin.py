@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,7 +16,7 @@ from django.utils.decorators import method_decorator
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
-from quiz.importing import ImportTooSlow, export_deck, import_deck
+from quiz.importing import ImportTooSlow, export_deck, import_deck, plan_import
 from quiz.models import Card, CardProgress, Deck, NewCardFrontier, ReviewLog, Tag
 from quiz.qa_format import QAFormatError, decode, parse
 from quiz.widgets import MarkdownEditor, preview_of
@@ -30,20 +31,46 @@ COMMAND_LINE_HINT = "Import it from the command line instead: manage.py import_q
 
 class ImportForm(forms.Form):
     file = forms.FileField(
+        required=False,
         help_text=(
             "A Q&A Markdown file: '# Deck title', then 'Q:' lines. Up to "
             f"{WEB_IMPORT_MAX_BYTES // 1024} KB and {WEB_IMPORT_MAX_CARDS:,} cards here; "
             "bigger files import with manage.py import_qa."
-        )
+        ),
     )
     deck = forms.CharField(required=False, help_text="Optional: a deck name instead of the file's title.")
     prune = forms.BooleanField(
         required=False, help_text="Also delete cards gone from the file that have review history."
     )
+    # After a dry run, the checked text comes back with the confirmation, so
+    # the author need not pick the file again.
+    source = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
+    filename = forms.CharField(required=False, widget=forms.HiddenInput, max_length=255)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "file" in self.errors or cleaned.get("file") is not None:
+            return cleaned
+        source = cleaned.get("source", "")
+        if not source:
+            self.add_error("file", "Choose a Q&A file.")
+        elif len(source.encode()) > WEB_IMPORT_MAX_BYTES:
+            self.add_error(
+                "file",
+                f"The text is larger than the web import's {WEB_IMPORT_MAX_BYTES // 1024} KB. {COMMAND_LINE_HINT}.",
+            )
+        return cleaned
+
+    def uploaded(self) -> tuple[str, bytes]:
+        """The file's name and bytes, from the upload or from a confirmed dry run."""
+        upload = self.cleaned_data["file"]
+        if upload is not None:
+            return upload.name, upload.read()
+        return self.cleaned_data["filename"] or "upload.md", self.cleaned_data["source"].encode()
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > WEB_IMPORT_MAX_BYTES:
+        if upload is not None and upload.size > WEB_IMPORT_MAX_BYTES:
             raise forms.ValidationError(
                 f"{upload.name} is {upload.size / 1024:,.0f} KB; the web import takes files up to "
                 f"{WEB_IMPORT_MAX_BYTES // 1024} KB. {COMMAND_LINE_HINT}."
@@ -90,31 +117,38 @@ class DeckAdmin(admin.ModelAdmin):
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request) or not self.has_change_permission(request):
             raise PermissionDenied
-        form = ImportForm(request.POST or None, request.FILES or None)
+        form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
         problems: list[str] = []
         report = None
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
+        plan = None
+        confirm = None
+        if form.is_bound and form.is_valid():
+            name, data = form.uploaded()
             deadline = time.monotonic() + WEB_IMPORT_SECONDS
+            prune = form.cleaned_data["prune"]
             try:
+                text = decode(data)
                 parsed = parse(
-                    decode(upload.read()),
+                    text,
                     deck_title=form.cleaned_data["deck"] or None,
-                    default_title=Path(upload.name).stem,
+                    default_title=Path(name).stem,
                 )
                 if len(parsed.cards) > WEB_IMPORT_MAX_CARDS:
                     problems = [
-                        f"{upload.name} has {len(parsed.cards):,} cards; the web import takes up to "
+                        f"{name} has {len(parsed.cards):,} cards; the web import takes up to "
                         f"{WEB_IMPORT_MAX_CARDS:,}. {COMMAND_LINE_HINT}."
                     ]
+                elif "dry_run" in request.POST:
+                    plan = plan_import(parsed, prune=prune, deadline=deadline)
+                    confirm = {**form.cleaned_data, "source": text, "filename": name}
                 else:
-                    report = import_deck(parsed, prune=form.cleaned_data["prune"], deadline=deadline)
+                    report = import_deck(parsed, prune=prune, deadline=deadline)
                     messages.success(request, report.summary())
             except QAFormatError as error:
-                problems = [f"{upload.name}:{problem}" for problem in error.problems]
+                problems = [f"{name}:{problem}" for problem in error.problems]
             except ImportTooSlow:
                 problems = [
-                    f"{upload.name} takes longer than {WEB_IMPORT_SECONDS} seconds to render, too long for "
+                    f"{name} takes longer than {WEB_IMPORT_SECONDS} seconds to render, too long for "
                     f"a web request. {COMMAND_LINE_HINT}."
                 ]
         context = {
@@ -122,8 +156,14 @@ class DeckAdmin(admin.ModelAdmin):
             "title": "Import a Q&A file",
             "opts": self.model._meta,
             "form": form,
+            "fieldset": helpers.AdminForm(form, [(None, {"fields": ["file", "deck", "prune"]})], {}),
+            "max_bytes": WEB_IMPORT_MAX_BYTES,
+            "max_cards": WEB_IMPORT_MAX_CARDS,
+            "max_seconds": WEB_IMPORT_SECONDS,
             "problems": problems,
             "report": report,
+            "plan": plan,
+            "confirm": confirm,
         }
         return TemplateResponse(request, "admin/quiz/deck/import.html", context)
 
