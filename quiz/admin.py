@@ -13,12 +13,14 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from quiz.importing import ImportTooSlow, export_deck, import_deck, plan_import
-from quiz.models import Card, CardProgress, Deck, NewCardFrontier, ReviewLog, Tag
+from quiz.models import Card, CardProgress, Deck, Image, NewCardFrontier, ReviewLog, Tag
 from quiz.qa_format import QAFormatError, decode, parse
+from quiz.uploads import ImageForm, check_images
 from quiz.widgets import MarkdownEditor, preview_of
 
 # A web import must finish well inside a worker's request timeout (gunicorn's
@@ -133,6 +135,7 @@ class DeckAdmin(admin.ModelAdmin):
                     deck_title=form.cleaned_data["deck"] or None,
                     default_title=Path(name).stem,
                 )
+                check_images(text, parsed)
                 if len(parsed.cards) > WEB_IMPORT_MAX_CARDS:
                     problems = [
                         f"{name} has {len(parsed.cards):,} cards; the web import takes up to "
@@ -280,6 +283,28 @@ class CardAdmin(admin.ModelAdmin):
             self.message_user(request, f"Tagged {queryset.count()} card(s) “{tag}”.", messages.SUCCESS)
             return None
         return self._intermediate(request, queryset, form, "add_tag", "Add a tag to cards")
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    form = ImageForm
+
+    class Media:
+        css = {"all": ("css/admin-editor.css",)}
+    list_display = ("name", "content_type", "width", "height", "size", "uploaded_at")
+    search_fields = ("name",)
+    readonly_fields = ("markdown", "shown", "content_type", "width", "height", "size", "uploaded_at")
+    fields = ("name", "file", "markdown", "shown", "content_type", "width", "height", "size", "uploaded_at")
+
+    @admin.display(description="in a card")
+    def markdown(self, image: Image) -> str:
+        return f"![describe the image]({image.name})" if image.pk else "Save the image first."
+
+    @admin.display(description="image")
+    def shown(self, image: Image) -> SafeString:
+        if not image.pk:
+            return SafeString("")
+        return format_html('<img src="{}" alt="" class="uploaded-image">', image.get_absolute_url())
 
 
 @admin.register(Tag)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from quiz import views
+from quiz.rendering import IMAGE_URL_PREFIX
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +11,7 @@ urlpatterns = [
     path("decks/<slug:slug>/reset/", views.reset_deck, name="reset_deck"),
     path("cards/<int:card_id>/", views.card_detail, name="card_detail"),
     path("stats/", views.stats_view, name="stats"),
+    path(IMAGE_URL_PREFIX.strip("/") + "/<str:name>", views.image, name="image"),
     path("review/", views.review, name="review"),
     path("review/grade/", views.grade, name="review_grade"),
     path("review/undo/", views.undo, name="review_undo"),

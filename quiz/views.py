@@ -4,7 +4,7 @@ import time
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from quiz import charts, scheduling, services, stats
 from quiz.forms import GradeForm, HideForm
 from quiz.importing import export_deck
-from quiz.models import Card, CardProgress, Deck, ReviewLog
+from quiz.models import Card, CardProgress, Deck, Image, ReviewLog
 from quiz.queue import Queue, QueueItem, build_queue, queue_item_for
 
 
@@ -352,3 +352,17 @@ def reset_deck(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(deck)
     answered = CardProgress.objects.filter(user=request.user, card__deck=deck).count()
     return render(request, "quiz/deck-reset.html", {"deck": deck, "answered": answered, "nav": "decks"})
+
+
+@require_safe
+def image(request: HttpRequest, name: str) -> FileResponse:
+    """A card image, streamed from the storage backend with the type its content was checked as."""
+    image = get_object_or_404(Image, name=name)
+    try:
+        handle = image.file.open("rb")
+    except OSError:
+        raise Http404("The image file is missing from storage.") from None
+    response = FileResponse(handle, content_type=image.content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -2,6 +2,8 @@ from django import forms
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from quiz import images
+from quiz.models import Image
 from quiz.rendering import render_markdown
 
 
@@ -39,6 +41,8 @@ class MarkdownEditor(forms.Textarea):
 def preview_of(source: str) -> dict:
     """What the preview pane shows for `source`: the HTML, or why there is none."""
     try:
-        return {"html": render_markdown(source), "error": ""}
+        html = render_markdown(source)
     except ValueError as error:  # the renderer's limits: too long, nested too deeply
-        return {"html": "", "error": str(error)}
+        return {"html": "", "error": str(error), "missing_images": []}
+    missing = Image.objects.missing_from(images.referenced_names(source))
+    return {"html": html, "error": "", "missing_images": sorted(missing)}

@@ -88,6 +88,7 @@ POLICY = {
     "review_grade": (LOGIN, 405, 405, 405),
     "review_undo": (LOGIN, 405, 405, 405),
     "review_hide": (LOGIN, 405, 405, 405),
+    "image": (LOGIN, 404, 404, 404),  # no such image; serving one is tested in tests/quiz/test_images.py
     "admin": (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
 }
 
@@ -126,6 +127,7 @@ def url_for(name: str, card, deck) -> str:
         "card_detail": [card.pk],
         "review_flip": [card.pk],
         "password_reset_confirm": ["MQ", "set-password"],
+        "image": ["missing.png"],
     }
     if name == "admin":
         return "/admin/quiz/card/"
