@@ -28,6 +28,8 @@ MAX_PIXELS = 25_000_000  # e.g. 5,000 × 5,000; decoding costs memory in proport
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 # `![alt](name)` or `![alt](name "title")` where name is a bare image name.
 REFERENCE_RE = re.compile(r"!\[[^\]\n]*\]\(\s*<?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)>?(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)")
+# The same in raw HTML, as Anki's exports write it: <img src="name.png">.
+HTML_REFERENCE_RE = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?=["'\s>/])""", re.IGNORECASE)
 
 
 class ImageRefused(ValueError):
@@ -87,4 +89,6 @@ def _reencode(image: PillowImage.Image, kind: str) -> bytes:
 
 def referenced_names(markdown: str) -> list[str]:
     """Image names a card's Markdown refers to, in order."""
-    return [match.group("name") for match in REFERENCE_RE.finditer(markdown)]
+    found = [(match.start(), match.group("name")) for match in REFERENCE_RE.finditer(markdown)]
+    found += [(match.start(), match.group("name")) for match in HTML_REFERENCE_RE.finditer(markdown)]
+    return [name for _, name in sorted(found)]

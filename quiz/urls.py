@@ -9,6 +9,7 @@ urlpatterns = [
     path("decks/<slug:slug>/", views.deck_detail, name="deck_detail"),
     path("decks/<slug:slug>/export.md", views.deck_export, name="deck_export"),
     path("decks/<slug:slug>/reset/", views.reset_deck, name="reset_deck"),
+    path("decks/<slug:slug>/anki.apkg", views.deck_apkg, name="deck_apkg"),
     path("cards/<int:card_id>/", views.card_detail, name="card_detail"),
     path("stats/", views.stats_view, name="stats"),
     path(IMAGE_URL_PREFIX.strip("/") + "/<str:name>", views.image, name="image"),

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from quiz import charts, scheduling, services, stats
+from quiz import anki, charts, scheduling, services, stats
 from quiz.forms import GradeForm, HideForm
 from quiz.importing import export_deck
 from quiz.models import Card, CardProgress, Deck, Image, ReviewLog
@@ -365,4 +365,13 @@ def image(request: HttpRequest, name: str) -> FileResponse:
     response = FileResponse(handle, content_type=image.content_type)
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_safe
+def deck_apkg(request: HttpRequest, slug: str) -> HttpResponse:
+    """The deck as an Anki package, to carry to AnkiDroid or desktop Anki."""
+    deck = get_object_or_404(Deck, slug=slug)
+    response = HttpResponse(anki.build_apkg(deck), content_type="application/apkg")
+    response["Content-Disposition"] = f'attachment; filename="{deck.slug}.apkg"'
     return response

@@ -88,6 +88,7 @@ POLICY = {
     "review_grade": (LOGIN, 405, 405, 405),
     "review_undo": (LOGIN, 405, 405, 405),
     "review_hide": (LOGIN, 405, 405, 405),
+    "deck_apkg": (LOGIN, 200, 200, 200),
     "image": (LOGIN, 404, 404, 404),  # no such image; serving one is tested in tests/quiz/test_images.py
     "admin": (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
 }
@@ -123,6 +124,7 @@ def url_for(name: str, card, deck) -> str:
         "deck_detail": [deck.slug],
         "deck_export": [deck.slug],
         "reset_deck": [deck.slug],
+        "deck_apkg": [deck.slug],
         "review_deck": [deck.slug],
         "card_detail": [card.pk],
         "review_flip": [card.pk],
