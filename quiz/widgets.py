@@ -25,6 +25,11 @@ class MarkdownEditor(forms.Textarea):
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        # Django already points aria-describedby at the help text; add the preview's label.
+        widget_attrs["aria-describedby"] = " ".join(
+            filter(None, [widget_attrs.get("aria-describedby"), f"{widget_attrs.get('id', name)}-preview-label"])
+        )
         context["widget"].update(
             preview_url=self.preview_url,
             side=self.side,
@@ -42,7 +47,7 @@ def preview_of(source: str) -> dict:
     """What the preview pane shows for `source`: the HTML, or why there is none."""
     try:
         html = render_markdown(source)
-    except ValueError as error:  # the renderer's limits: too long, nested too deeply
-        return {"html": "", "error": str(error), "missing_images": []}
+    except ValueError as error:  # RenderError: past a limit (too long, nested too deeply)
+        return {"html": "", "error": f"This cannot be shown: {error}", "missing_images": []}
     missing = Image.objects.missing_from(images.referenced_names(source))
     return {"html": html, "error": "", "missing_images": sorted(missing)}

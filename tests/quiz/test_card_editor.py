@@ -1,8 +1,12 @@
 """The admin's card editor: the live-preview endpoint and the editor on the change form."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+
+from quiz import rendering
 
 pytestmark = pytest.mark.django_db
 
@@ -63,15 +67,17 @@ def test_preview_without_csrf_token_is_refused(staff_user):
     assert client.post(PREVIEW, {"answer": "x", "csrfmiddlewaretoken": token}).status_code == 200
 
 
-def test_a_renderer_refusal_is_shown_inline(staff_client, monkeypatch):
-    # The renderer's limits raise ValueError subclasses; the preview says why instead of failing.
-    def refuse(source: str) -> str:
-        raise ValueError("The answer is 250,001 characters; the limit is 250,000.")
-
-    monkeypatch.setattr("quiz.widgets.render_markdown", refuse)
-    response = staff_client.post(PREVIEW, {"answer": "x" * 10})
+def test_a_side_past_the_renderers_limits_is_explained_inline(staff_client):
+    at_limit = staff_client.post(PREVIEW, {"answer": "x" * rendering.MAX_CHARS})
+    assert at_limit.status_code == 200 and "cannot be shown" not in at_limit.content.decode()
+    response = staff_client.post(PREVIEW, {"answer": "x" * (rendering.MAX_CHARS + 1)})
     assert response.status_code == 200
-    assert '<p class="errornote markdown-preview-problem" role="alert">The answer is 250,001 characters' in response.content.decode()
+    assert (
+        '<p class="errornote markdown-preview-problem" role="alert">This cannot be shown: '
+        f"{rendering.MAX_CHARS + 1:,} characters; the most a card side may have is {rendering.MAX_CHARS:,}</p>"
+    ) == response.content.decode()
+    deep = staff_client.post(PREVIEW, {"answer": "> " * (rendering.MAX_NESTING_DEPTH + 1) + "x"})
+    assert "This cannot be shown: line 1: lists or quotes nested" in deep.content.decode()
 
 
 def test_change_form_has_the_editor_beside_a_rendered_preview(staff_client, seed_deck):
@@ -81,6 +87,9 @@ def test_change_form_has_the_editor_beside_a_rendered_preview(staff_client, seed
     assert f'hx-post="{PREVIEW}"' in html
     assert 'hx-params="csrfmiddlewaretoken,answer"' in html
     assert 'id="id_answer-preview"' in html and 'id="id_question-preview"' in html
+    assert 'aria-describedby="id_answer_helptext id_answer-preview-label"' in html
+    for textarea in re.findall(r"<textarea[^>]*>", html):
+        assert textarea.count("aria-describedby=") == 1
     # The pane starts with the current rendering, so it is right before any typing.
     assert card.answer_html[:200] in html
     for asset in ("css/admin-editor.css", "js/admin-editor.js", "django_htmx/htmx-2.min.js", "vendor/katex/katex.min.js", "css/pygments.css", "css/card.css"):
