@@ -214,3 +214,12 @@ def test_notes_written_as_anki_writes_them_read_back(notes):
             parse_notes(body)
         return
     assert [(note.front, note.back, note.tags) for note in parse_notes(body)] == keep
+
+
+def test_export_query_count_does_not_grow_with_the_deck(user_client, seed_deck, deck_with_cards, django_assert_num_queries):
+    with django_assert_num_queries(5):  # session, user, deck, cards, their tags; no image is shown
+        user_client.get(reverse("deck_apkg", args=[seed_deck.slug]))
+    big = deck_with_cards(300)
+    big.cards.first().tags.add(Tag.objects.create(name="t"))
+    with django_assert_num_queries(5):
+        user_client.get(reverse("deck_apkg", args=[big.slug]))

@@ -95,3 +95,10 @@ def test_change_form_has_the_editor_beside_a_rendered_preview(staff_client, seed
     for asset in ("css/admin-editor.css", "js/admin-editor.js", "django_htmx/htmx-2.min.js", "vendor/katex/katex.min.js", "css/pygments.css", "css/card.css"):
         assert asset in html
     assert '"allowEval": false' in html
+
+
+def test_preview_query_count(staff_client, django_assert_num_queries):
+    with django_assert_num_queries(2):  # session, user
+        staff_client.post(PREVIEW, {"answer": "**plain**"})
+    with django_assert_num_queries(3):  # and the images it names
+        staff_client.post(PREVIEW, {"answer": "![a](a.png) ![b](b.png)"})

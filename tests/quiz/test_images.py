@@ -240,3 +240,9 @@ def test_media_storage_backend_is_set_by_environment():
     }
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=django_settings.BASE_DIR, check=True)
     assert out.stdout.split() == ["django.core.files.storage.memory.InMemoryStorage", "/elsewhere/"]
+
+
+def test_serving_an_image_query_count(staff_client, django_assert_num_queries):
+    upload(staff_client, picture("PNG"), "a.png")
+    with django_assert_num_queries(3):  # session, user, image
+        staff_client.get("/images/a.png")
