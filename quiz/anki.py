@@ -120,6 +120,9 @@ def import_notes(text: str, *, deck_name: str, prune: bool = False) -> ImportRep
                 position=position,
                 source_key=source_key(deck_name, note.front),
                 line=note.line,
+                # Where the Q&A parser carries tags (branch qa-format), import_deck
+                # sets them itself and counts a tag change as an update.
+                **({"tags": note.tags} if "tags" in ParsedCard.__dataclass_fields__ else {}),
             )
             for position, note in enumerate(notes, start=1)
         ],
