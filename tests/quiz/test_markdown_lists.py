@@ -1,6 +1,8 @@
 """GitHub-style lists (quiz/markdown_lists.py) and what must keep working beside them."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quiz.rendering import render_markdown
 
@@ -60,5 +62,53 @@ def test_seed_autoregressive_where_clause_and_broadcast_card_render_as_lists(see
     assert "Where:</p>\n<ul>\n<li><span class=\"math math-inline\">\\( X_t \\)</span> is the time series" in autoregressive
     broadcast = cards[5].answer_html
     assert "<p>Here’s how broadcasting works:</p>\n<ul>\n<li><strong>Compatible Shapes</strong>" in broadcast
+    assert "broadcasting if:<ul>\n<li>they are equal, or</li>\n<li>one of them is 1.</li>\n</ul>" in broadcast
+    top_p = cards[7].answer_html
+    assert "<p><strong>Selection Based on Cumulative Probability</strong>:</p>\n<ul>\n<li>When generating" in top_p
     questions = cards[1].answer_html
     assert '<ol start="9">' in questions and '<ol start="26">' in questions
+
+
+def test_a_list_indented_to_its_parents_text_nests_as_on_github():
+    ordered = render_markdown("1. **Selection**:\n   - first\n   - second\n2. Next")
+    assert ordered == (
+        "<ol>\n<li><strong>Selection</strong>:<ul>\n<li>first</li>\n<li>second</li>\n</ul>\n</li>\n<li>Next</li>\n</ol>"
+    )
+    bulleted = render_markdown("- if:\n  - equal, or\n  - one of them is 1.\n- else")
+    assert bulleted == "<ul>\n<li>if:<ul>\n<li>equal, or</li>\n<li>one of them is 1.</li>\n</ul>\n</li>\n<li>else</li>\n</ul>"
+
+
+def test_three_levels_of_two_space_nesting():
+    html = render_markdown("- a\n  - b\n    - c\n- d")
+    assert html == "<ul>\n<li>a<ul>\n<li>b<ul>\n<li>c</li>\n</ul>\n</li>\n</ul>\n</li>\n<li>d</li>\n</ul>"
+
+
+def test_an_items_second_paragraph_indented_to_its_text_stays_in_the_item():
+    html = render_markdown("1. First\n\n   more about first\n\n2. Second")
+    assert "<li>\n<p>First</p>\n<p>more about first</p>\n</li>" in html
+
+
+def test_an_unindented_paragraph_after_a_blank_line_ends_the_list():
+    html = render_markdown("- a\n  - b\n\nAfter the list.\n  - not nested under a")
+    assert html.endswith("<p>After the list.</p>\n<ul>\n<li>not nested under a</li>\n</ul>")
+
+
+def test_code_indented_inside_an_item_stays_code():
+    html = render_markdown("1. Run:\n\n       make test\n\n2. Done")
+    assert "<li>\n<p>Run:</p>\n<div class=\"highlight\"><pre><span></span><code>make test\n</code></pre></div>" in html
+
+
+def test_rules_and_emphasis_are_not_list_items():
+    assert render_markdown("- a\n\n* * *\n\n  text") == render_markdown("- a\n\n* * *\n\n  text".replace("  text", "text"))
+    assert "<em>stress</em>" in render_markdown("Line:\n*stress* here")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["text", "  text", "   text", "    code", "", "1. one", "- dash", "  - two", "   - three", "    - four", "* * *", "Q?"]), max_size=12))
+def test_reindenting_keeps_every_lines_text_and_leaves_list_free_text_alone(lines):
+    from quiz.markdown_lists import nest_as_github_does
+
+    out = nest_as_github_does(lines)
+    assert [line.strip() for line in out] == [line.strip() for line in lines]
+    if not any(line.lstrip().startswith(("1.", "-")) for line in lines if line.strip() != "* * *"):
+        assert out == lines
