@@ -27,7 +27,9 @@ from quiz.rendering import IMAGE_URL_PREFIX
 from quiz.uploads import check_images
 
 IMAGE_SRC_RE = re.compile(r'(<img\b[^>]*\bsrc=")' + re.escape(IMAGE_URL_PREFIX) + r'([^"/]+)(")')
-DISPLAY_DOLLARS_RE = re.compile(r'(<span class="math math-display">)\$\$(.*?)\$\$(</span>)', re.DOTALL)
+MATH_SPAN_RE = re.compile(r'<span class="math (?P<kind>math-inline|math-display)">(?P<inner>.*?)</span>', re.DOTALL)
+TEX_ANNOTATION_RE = re.compile(r'<annotation encoding="application/x-tex">(?P<tex>.*?)</annotation>', re.DOTALL)
+DELIMITED_RE = re.compile(r"^\s*(\$\$|\\\[|\\\()(?P<tex>.*?)(\$\$|\\\]|\\\))\s*$", re.DOTALL)
 CARD_CSS = """
 .card { font-family: system-ui, sans-serif; font-size: 18px; line-height: 1.5; text-align: left; color: #1d232b; background: #fff; }
 .card.nightMode, .nightMode .card { color: #e6e9ee; background: #1b2129; }
@@ -65,9 +67,23 @@ def note_type() -> genanki.Model:
 
 
 def for_anki(fragment: str) -> str:
-    """Rendered HTML as Anki wants it: bare media names, MathJax delimiters."""
-    fragment = IMAGE_SRC_RE.sub(r"\1\2\3", fragment)
-    return DISPLAY_DOLLARS_RE.sub(r"\1\\[\2\\]\3", fragment)
+    """Rendered HTML as Anki wants it: bare media names, and each formula as
+    TeX between the delimiters Anki's MathJax reads (it does not read the
+    MathML the app stores, and AnkiDroid's WebView may not lay it out)."""
+    return MATH_SPAN_RE.sub(_formula_for_anki, IMAGE_SRC_RE.sub(r"\1\2\3", fragment))
+
+
+def _formula_for_anki(match: re.Match[str]) -> str:
+    inner = match.group("inner")
+    annotation = TEX_ANNOTATION_RE.search(inner)
+    if annotation is not None:
+        tex = annotation.group("tex")
+    else:  # TeX the converter could not read is stored as the escaped source
+        delimited = DELIMITED_RE.match(inner)
+        tex = delimited.group("tex") if delimited else inner
+    opener, closer = ("\\[", "\\]") if match.group("kind") == "math-display" else ("\\(", "\\)")
+    return f'<span class="math {match.group("kind")}">{opener}{tex}{closer}</span>'
+
 
 
 def image_names(fragments: Iterable[str]) -> set[str]:
