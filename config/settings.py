@@ -5,6 +5,7 @@ database is a local SQLite file. Production sets DJANGO_DEBUG=0 (or leaves it
 unset), a real DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -134,8 +135,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded card images. Local files by default; in production any Django
+# storage backend (e.g. django-storages' S3) by dotted path, with its options
+# as JSON. The app serves images itself at /images/<name> from whichever
+# backend, so the CSP keeps img-src 'self'.
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "media/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": os.environ.get("DJANGO_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(os.environ.get("DJANGO_MEDIA_STORAGE_OPTIONS", "{}")),
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -197,7 +207,9 @@ SECURE_CSP = {
     "style-src": [CSP.SELF],
     # KaTeX positions glyphs with style attributes; attributes cannot run code.
     "style-src-attr": [CSP.UNSAFE_INLINE],
-    "img-src": [CSP.SELF, "data:"],
+    # Card images are served by the app itself (/images/<name>); nothing,
+    # KaTeX included, needs data: URLs.
+    "img-src": [CSP.SELF],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "manifest-src": [CSP.SELF],

@@ -5,18 +5,24 @@ from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
+from django.views.decorators.http import require_POST
 
-from quiz.importing import ImportTooSlow, export_deck, import_deck
-from quiz.models import Card, CardProgress, Deck, NewCardFrontier, ReviewLog, Tag
+from quiz.importing import ImportTooSlow, export_deck, import_deck, plan_import
+from quiz.models import Card, CardProgress, Deck, Image, NewCardFrontier, ReviewLog, Tag
 from quiz.qa_format import QAFormatError, decode, parse
+from quiz.uploads import ImageForm, check_images
+from quiz.widgets import MarkdownEditor, preview_of
 
 # A web import must finish well inside a worker's request timeout (gunicorn's
 # default is 30 s): bigger files go through `manage.py import_qa`.
@@ -28,20 +34,46 @@ COMMAND_LINE_HINT = "Import it from the command line instead: manage.py import_q
 
 class ImportForm(forms.Form):
     file = forms.FileField(
+        required=False,
         help_text=(
             "A Q&A Markdown file: '# Deck title', then 'Q:' lines. Up to "
             f"{WEB_IMPORT_MAX_BYTES // 1024} KB and {WEB_IMPORT_MAX_CARDS:,} cards here; "
             "bigger files import with manage.py import_qa."
-        )
+        ),
     )
     deck = forms.CharField(required=False, help_text="Optional: a deck name instead of the file's title.")
     prune = forms.BooleanField(
         required=False, help_text="Also delete cards gone from the file that have review history."
     )
+    # After a dry run, the checked text comes back with the confirmation, so
+    # the author need not pick the file again.
+    source = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
+    filename = forms.CharField(required=False, widget=forms.HiddenInput, max_length=255)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "file" in self.errors or cleaned.get("file") is not None:
+            return cleaned
+        source = cleaned.get("source", "")
+        if not source:
+            self.add_error("file", "Choose a Q&A file.")
+        elif len(source.encode()) > WEB_IMPORT_MAX_BYTES:
+            self.add_error(
+                "file",
+                f"The text is larger than the web import's {WEB_IMPORT_MAX_BYTES // 1024} KB. {COMMAND_LINE_HINT}.",
+            )
+        return cleaned
+
+    def uploaded(self) -> tuple[str, bytes]:
+        """The file's name and bytes, from the upload or from a confirmed dry run."""
+        upload = self.cleaned_data["file"]
+        if upload is not None:
+            return upload.name, upload.read()
+        return self.cleaned_data["filename"] or "upload.md", self.cleaned_data["source"].encode()
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > WEB_IMPORT_MAX_BYTES:
+        if upload is not None and upload.size > WEB_IMPORT_MAX_BYTES:
             raise forms.ValidationError(
                 f"{upload.name} is {upload.size / 1024:,.0f} KB; the web import takes files up to "
                 f"{WEB_IMPORT_MAX_BYTES // 1024} KB. {COMMAND_LINE_HINT}."
@@ -88,31 +120,39 @@ class DeckAdmin(admin.ModelAdmin):
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request) or not self.has_change_permission(request):
             raise PermissionDenied
-        form = ImportForm(request.POST or None, request.FILES or None)
+        form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
         problems: list[str] = []
         report = None
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
+        plan = None
+        confirm = None
+        if form.is_bound and form.is_valid():
+            name, data = form.uploaded()
             deadline = time.monotonic() + WEB_IMPORT_SECONDS
+            prune = form.cleaned_data["prune"]
             try:
+                text = decode(data)
                 parsed = parse(
-                    decode(upload.read()),
+                    text,
                     deck_title=form.cleaned_data["deck"] or None,
-                    default_title=Path(upload.name).stem,
+                    default_title=Path(name).stem,
                 )
+                check_images(text, parsed)
                 if len(parsed.cards) > WEB_IMPORT_MAX_CARDS:
                     problems = [
-                        f"{upload.name} has {len(parsed.cards):,} cards; the web import takes up to "
+                        f"{name} has {len(parsed.cards):,} cards; the web import takes up to "
                         f"{WEB_IMPORT_MAX_CARDS:,}. {COMMAND_LINE_HINT}."
                     ]
+                elif "dry_run" in request.POST:
+                    plan = plan_import(parsed, prune=prune, deadline=deadline)
+                    confirm = {**form.cleaned_data, "source": text, "filename": name}
                 else:
-                    report = import_deck(parsed, prune=form.cleaned_data["prune"], deadline=deadline)
+                    report = import_deck(parsed, prune=prune, deadline=deadline)
                     messages.success(request, report.summary())
             except QAFormatError as error:
-                problems = [f"{upload.name}:{problem}" for problem in error.problems]
+                problems = [f"{name}:{problem}" for problem in error.problems]
             except ImportTooSlow:
                 problems = [
-                    f"{upload.name} takes longer than {WEB_IMPORT_SECONDS} seconds to render, too long for "
+                    f"{name} takes longer than {WEB_IMPORT_SECONDS} seconds to render, too long for "
                     f"a web request. {COMMAND_LINE_HINT}."
                 ]
         context = {
@@ -120,8 +160,14 @@ class DeckAdmin(admin.ModelAdmin):
             "title": "Import a Q&A file",
             "opts": self.model._meta,
             "form": form,
+            "fieldset": helpers.AdminForm(form, [(None, {"fields": ["file", "deck", "prune"]})], {}),
+            "max_bytes": WEB_IMPORT_MAX_BYTES,
+            "max_cards": WEB_IMPORT_MAX_CARDS,
+            "max_seconds": WEB_IMPORT_SECONDS,
             "problems": problems,
             "report": report,
+            "plan": plan,
+            "confirm": confirm,
         }
         return TemplateResponse(request, "admin/quiz/deck/import.html", context)
 
@@ -158,6 +204,11 @@ class CardAdmin(admin.ModelAdmin):
         ("Import", {"fields": ("source_key", "note_key", "cloze", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
     actions = ("move_to_deck", "add_tag")
+    editor_sides = ("question", "answer")
+
+    class Media:
+        css = {"all": ("css/admin-editor.css",)}
+        js = ("js/admin-editor.js",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Card]:
         return super().get_queryset(request).prefetch_related("tags")
@@ -170,6 +221,34 @@ class CardAdmin(admin.ModelAdmin):
             self.message_user(request, f"Saved “{obj}”.", messages.SUCCESS)
             return HttpResponseRedirect(next_url)
         return super().response_change(request, obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "preview/<str:side>/",
+                self.admin_site.admin_view(self.preview_view),
+                name="quiz_card_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.editor_sides:
+            kwargs["widget"] = MarkdownEditor(
+                preview_url=reverse("admin:quiz_card_preview", args=[db_field.name]),
+                side=db_field.name,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @method_decorator(require_POST)
+    def preview_view(self, request: HttpRequest, side: str) -> HttpResponse:
+        """The editor's live preview: one side of a card rendered as learners see it."""
+        if side not in self.editor_sides:
+            raise Http404
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        context = {"widget": {"side": side, "preview": preview_of(request.POST.get(side, ""))}}
+        return TemplateResponse(request, "admin/quiz/card/markdown-editor.html#_preview", context)
 
     @admin.display(description="question", ordering="question")
     def short_question(self, card: Card) -> str:
@@ -223,6 +302,28 @@ class CardAdmin(admin.ModelAdmin):
             self.message_user(request, f"Tagged {queryset.count()} card(s) “{tag}”.", messages.SUCCESS)
             return None
         return self._intermediate(request, queryset, form, "add_tag", "Add a tag to cards")
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    form = ImageForm
+
+    class Media:
+        css = {"all": ("css/admin-editor.css",)}
+    list_display = ("name", "content_type", "width", "height", "size", "uploaded_at")
+    search_fields = ("name",)
+    readonly_fields = ("markdown", "shown", "content_type", "width", "height", "size", "uploaded_at")
+    fields = ("name", "file", "markdown", "shown", "content_type", "width", "height", "size", "uploaded_at")
+
+    @admin.display(description="in a card")
+    def markdown(self, image: Image) -> str:
+        return f"![describe the image]({image.name})" if image.pk else "Save the image first."
+
+    @admin.display(description="image")
+    def shown(self, image: Image) -> SafeString:
+        if not image.pk:
+            return SafeString("")
+        return format_html('<img src="{}" alt="" class="uploaded-image">', image.get_absolute_url())
 
 
 @admin.register(Tag)

@@ -242,3 +242,31 @@ def export_deck(deck: Deck) -> str:
         for card in deck.cards.order_by("position", "id").prefetch_related("tags")
     ]
     return dump(deck.name, _normal(deck.description), cards)
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do, found by doing it and rolling it back."""
+
+    report: ImportReport
+    deck_exists: bool
+    new_questions: list[str]
+
+
+def plan_import(parsed: ParsedDeck, *, prune: bool = False, deadline: float | None = None) -> ImportPlan:
+    """The dry run: import_deck's own counts, with nothing left written.
+
+    Running the real import inside a transaction that is rolled back keeps the
+    plan from drifting away from what an import does.
+    """
+    assert parsed.title
+    slug = deck_slug(parsed.title)
+    known = set(
+        Card.objects.filter(deck__slug=slug).exclude(source_key=None).values_list("source_key", flat=True)
+    )
+    deck_exists = Deck.objects.filter(slug=slug).exists()
+    with transaction.atomic():
+        report = import_deck(parsed, prune=prune, deadline=deadline)
+        transaction.set_rollback(True)
+    new_questions = [card.question for card in parsed.cards if card.source_key not in known]
+    return ImportPlan(report=report, deck_exists=deck_exists, new_questions=new_questions)

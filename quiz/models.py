@@ -1,15 +1,17 @@
 import datetime as dt
 import html
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
 from django.urls import reverse
 from django.utils.html import strip_tags
 
-from quiz import rendering, scheduling, search
+from quiz import images, rendering, scheduling, search
 
 
 # Paths under /review/ that a deck slug would shadow.
@@ -504,3 +506,38 @@ class StudySession(models.Model):
         else:
             title = ReviewLog.Kind(self.kind).label
         return f"{title}{': ' if scope and self.kind == ReviewLog.Kind.CRAM else ' · ' if scope else ''}{scope}"
+
+
+class ImageQuerySet(models.QuerySet):
+    def missing_from(self, names: Iterable[str]) -> set[str]:
+        """Those of `names` that no uploaded image has."""
+        wanted = set(names)
+        return wanted - set(self.filter(name__in=wanted).values_list("name", flat=True)) if wanted else set()
+
+
+class Image(models.Model):
+    """A picture staff uploaded for cards, shown with `![alt text](name)`."""
+
+    name = models.CharField(
+        max_length=100,
+        unique=True,
+        validators=[RegexValidator(rf"^{images.NAME_RE.pattern}\Z", "Letters, digits, '.', '-' and '_', starting with a letter or digit.")],
+        help_text="What cards write: ![alt text](this-name.png). Letters, digits, '.', '-', '_'.",
+    )
+    file = models.FileField(upload_to="images/", max_length=255)
+    content_type = models.CharField(max_length=32, editable=False)
+    width = models.PositiveIntegerField(editable=False)
+    height = models.PositiveIntegerField(editable=False)
+    size = models.PositiveIntegerField(editable=False, help_text="Bytes, after re-encoding.")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("image", args=[self.name])

@@ -36,12 +36,15 @@ MAX_NESTING_DEPTH = 16
 MAX_LINK_TEXT = 500
 MAX_LINK_DESTINATION = 2_000
 
+from quiz.markdown_lists import GitHubLists
+
 MARKDOWN_EXTENSIONS = [
     "fenced_code",
     "codehilite",
     "tables",
     "sane_lists",
     "smarty",
+    GitHubLists(),
 ]
 MARKDOWN_CONFIG = {
     # No guessing: an unlabelled fence is plain preformatted text.
@@ -71,6 +74,9 @@ ALLOWED_CLASSES = {
     "span": {"math", "math-inline", "math-display"} | {name for name in STANDARD_TYPES.values() if name},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+# `![alt](name.png)` names an uploaded image (quiz/images.py); served here.
+IMAGE_URL_PREFIX = "/images/"
+IMAGE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class RenderError(ValueError):
@@ -184,7 +190,20 @@ def sanitize(fragment: str) -> str:
         strip_comments=True,
         # Table alignment is the one style Markdown emits; only that survives.
         filter_style_properties={"text-align"},
+        attribute_filter=_image_source,
     )
+
+
+def _image_source(element: str, attribute: str, value: str) -> str | None:
+    """A bare image name becomes its URL here; any other image source is
+    dropped, since the CSP lets images load from this origin only."""
+    if element != "img" or attribute != "src":
+        return value
+    if IMAGE_NAME_RE.fullmatch(value):
+        return IMAGE_URL_PREFIX + value
+    if value.startswith(IMAGE_URL_PREFIX) and IMAGE_NAME_RE.fullmatch(value[len(IMAGE_URL_PREFIX):]):
+        return value
+    return None
 
 
 class _Stash:

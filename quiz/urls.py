@@ -1,6 +1,7 @@
 from django.urls import path
 
 from quiz import views
+from quiz.rendering import IMAGE_URL_PREFIX
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -8,6 +9,7 @@ urlpatterns = [
     path("decks/<slug:slug>/", views.deck_detail, name="deck_detail"),
     path("decks/<slug:slug>/export.md", views.deck_export, name="deck_export"),
     path("decks/<slug:slug>/reset/", views.reset_deck, name="reset_deck"),
+    path("decks/<slug:slug>/anki.apkg", views.deck_apkg, name="deck_apkg"),
     path("cards/", views.card_browser, name="card_browser"),
     path("cards/bulk/", views.card_bulk, name="card_bulk"),
     path("cards/<int:card_id>/", views.card_detail, name="card_detail"),
@@ -17,6 +19,7 @@ urlpatterns = [
     path("study/<int:session_id>/", views.study_session, name="study_session"),
     path("study/<int:session_id>/answer/", views.study_flip, name="study_flip"),
     path("study/<int:session_id>/grade/", views.study_grade, name="study_grade"),
+    path(IMAGE_URL_PREFIX.strip("/") + "/<str:name>", views.image, name="image"),
     path("review/", views.review, name="review"),
     path("review/grade/", views.grade, name="review_grade"),
     path("review/undo/", views.undo, name="review_undo"),

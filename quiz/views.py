@@ -6,20 +6,20 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import BadRequest
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from quiz import charts, scheduling, search, services, stats
+from quiz import anki, charts, scheduling, search, services, stats
 from quiz.forms import (
     MAX_PAGE, PAGE_SIZE, BrowseForm, BulkForm, GradeForm, HideForm, PageForm, ScopeForm, ShowCardForm,
     StudyForm, StudyGradeForm, UndoForm,
 )
 from quiz.importing import export_deck
-from quiz.models import LEECH_LAPSES, Card, CardProgress, Deck, ReviewLog, StudySession, Tag
+from quiz.models import LEECH_LAPSES, Card, CardProgress, Deck, Image, ReviewLog, StudySession, Tag
 from quiz.queue import Queue, QueueItem, build_queue, queue_item_for
 
 
@@ -706,3 +706,26 @@ def reset_deck(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(deck)
     answered = CardProgress.objects.filter(user=request.user, card__deck=deck).count()
     return render(request, "quiz/deck-reset.html", {"deck": deck, "answered": answered, "nav": "decks"})
+
+
+@require_safe
+def image(request: HttpRequest, name: str) -> FileResponse:
+    """A card image, streamed from the storage backend with the type its content was checked as."""
+    image = get_object_or_404(Image, name=name)
+    try:
+        handle = image.file.open("rb")
+    except OSError:
+        raise Http404("The image file is missing from storage.") from None
+    response = FileResponse(handle, content_type=image.content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_safe
+def deck_apkg(request: HttpRequest, slug: str) -> HttpResponse:
+    """The deck as an Anki package, to carry to AnkiDroid or desktop Anki."""
+    deck = get_object_or_404(Deck, slug=slug)
+    response = HttpResponse(anki.build_apkg(deck), content_type="application/apkg")
+    response["Content-Disposition"] = f'attachment; filename="{deck.slug}.apkg"'
+    return response

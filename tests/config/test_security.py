@@ -97,6 +97,8 @@ POLICY = {
     "study_session": (LOGIN, 404, 200, 404),
     "study_flip": (LOGIN, 404, 200, 404),
     "study_grade": (LOGIN, 405, 405, 405),
+    "deck_apkg": (LOGIN, 200, 200, 200),
+    "image": (LOGIN, 404, 404, 404),  # no such image; serving one is tested in tests/quiz/test_images.py
     "admin": (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
 }
 
@@ -132,10 +134,12 @@ def url_for(name: str, card, deck) -> str:
         "deck_detail": [deck.slug],
         "deck_export": [deck.slug],
         "reset_deck": [deck.slug],
+        "deck_apkg": [deck.slug],
         "review_deck": [deck.slug],
         "card_detail": [card.pk],
         "review_flip": [card.pk],
         "password_reset_confirm": ["MQ", "set-password"],
+        "image": ["missing.png"],
     }
     if name == "admin":
         return "/admin/quiz/card/"

@@ -256,7 +256,9 @@ def test_pathological_inputs_render_as_their_own_text(source):
         ("[a link](https://example.com/x_(y))", '<a href="https://example.com/x_(y)" rel="noopener noreferrer nofollow">a link</a>'),
         ('[titled](https://example.com "The title")', 'title="The title"'),
         ("[[nested] text](https://example.com)", ">[nested] text</a>"),
-        ("![a chart](https://example.com/c.png)", '<img alt="a chart" src="https://example.com/c.png">'),
+        # Images load from this origin only (CSP img-src 'self'), so another host's source is dropped.
+        ("![a chart](https://example.com/c.png)", '<img alt="a chart">'),
+        ("![a chart](c.png)", '<img alt="a chart" src="/images/c.png">'),
         ("a [ stray bracket and [a](https://example.com)", 'a [ stray bracket and <a href="https://example.com"'),
         ("see [`code` in link](https://example.com)", "<a href=\"https://example.com\" rel=\"noopener noreferrer nofollow\"><code>code</code> in link</a>"),
         ("an ``unclosed double, then `code`", "an ``unclosed double, then <code>code</code>"),

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from quiz.importing import import_deck
 from quiz.qa_format import QAFormatError, decode, parse
+from quiz.uploads import check_images
 
 
 class Command(BaseCommand):
@@ -24,7 +25,10 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"{file}: cannot read: {error.strerror}") from None
         try:
-            report = import_deck(parse(decode(data), deck_title=deck, default_title=file.stem), prune=prune)
+            text = decode(data)
+            parsed = parse(text, deck_title=deck, default_title=file.stem)
+            check_images(text, parsed)
+            report = import_deck(parsed, prune=prune)
         except QAFormatError as error:
             raise CommandError("\n".join(f"{file}:{problem}" for problem in error.problems)) from None
         self.stdout.write(report.summary())

@@ -1,0 +1,227 @@
+"""Anki interoperability: .apkg export and the "Notes in Plain Text" import."""
+
+import io
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quiz import images
+from quiz.anki_text import parse_notes
+from quiz.models import Card, Deck, Image, Tag
+from quiz.qa_format import QAFormatError
+from tests.quiz.test_images import picture
+
+pytestmark = pytest.mark.django_db
+
+
+def open_apkg(data: bytes, tmp_path: Path) -> tuple[list[dict], dict, zipfile.ZipFile]:
+    package = zipfile.ZipFile(io.BytesIO(data))
+    collection = tmp_path / "collection.anki2"
+    collection.write_bytes(package.read("collection.anki2"))
+    db = sqlite3.connect(collection)
+    notes = [
+        {"guid": guid, "fields": flds.split("\x1f"), "tags": tags.split()}
+        for guid, flds, tags in db.execute("SELECT guid, flds, tags FROM notes ORDER BY sfld")
+    ]
+    decks = json.loads(db.execute("SELECT decks FROM col").fetchone()[0])
+    db.close()
+    return notes, decks, package
+
+
+# Export ---------------------------------------------------------------------------
+
+
+def test_the_seed_deck_exports_as_an_anki_package(user_client, seed_deck, tmp_path):
+    response = user_client.get(reverse("deck_apkg", args=[seed_deck.slug]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="{seed_deck.slug}.apkg"'
+    notes, decks, _ = open_apkg(response.content, tmp_path)
+    assert seed_deck.name in [deck["name"] for deck in decks.values()]
+    assert len(notes) == 13
+    cards = list(seed_deck.cards.order_by("position"))
+    assert [note["fields"][0] for note in notes] == [card.question_html for card in cards]
+    autoregressive = notes[5]["fields"][1]
+    # Anki typesets \\(…\\) and \\[…\\] with its own MathJax: the TeX travels, not the MathML.
+    assert '<span class="math math-display">\\[ X_t = c + \\phi_1 X_{t-1}' in autoregressive
+    assert "<math" not in autoregressive
+    assert '<span class="k">' in notes[3]["fields"][1] or '<span class="o">' in notes[3]["fields"][1]
+
+
+def test_export_is_stable_so_a_second_import_into_anki_updates_notes(user_client, seed_deck, tmp_path):
+    url = reverse("deck_apkg", args=[seed_deck.slug])
+    first, first_decks, _ = open_apkg(user_client.get(url).content, tmp_path)
+    second, second_decks, _ = open_apkg(user_client.get(url).content, tmp_path)
+    assert [note["guid"] for note in first] == [note["guid"] for note in second]
+    assert first_decks.keys() == second_decks.keys()
+
+
+def test_display_dollars_become_mathjax_and_tags_and_images_travel(user_client, make_deck, make_card, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    checked = images.check_image(picture("PNG"))
+    Image.objects.create(name="plot.png", file=ContentFile(checked.content, name="x.png"), content_type="image/png",
+                         width=checked.width, height=checked.height, size=len(checked.content))
+    deck = make_deck()
+    card = make_card(deck=deck, question="Area?", answer="$$\\pi r^2$$\n\n![the plot](plot.png)")
+    card.tags.add(Tag.objects.create(name="geometry basics"))
+    notes, _, package = open_apkg(user_client.get(reverse("deck_apkg", args=[deck.slug])).content, tmp_path)
+    (note,) = notes
+    assert '<span class="math math-display">\\[\\pi r^2\\]</span>' in note["fields"][1]
+    assert '<img alt="the plot" src="plot.png">' in note["fields"][1]
+    assert note["tags"] == ["geometry_basics"]
+    media = json.loads(package.read("media"))
+    assert media == {"0": "plot.png"}
+    assert package.read("0") == Image.objects.get().file.open("rb").read()
+
+
+def test_the_deck_page_offers_the_download(user_client, seed_deck):
+    html = user_client.get(seed_deck.get_absolute_url()).content.decode()
+    assert f'href="{reverse("deck_apkg", args=[seed_deck.slug])}" download>Download for Anki (.apkg)</a>' in html
+
+
+def test_an_unknown_deck_has_no_package(user_client):
+    assert user_client.get(reverse("deck_apkg", args=["nope"])).status_code == 404
+
+
+# Plain-text import ------------------------------------------------------------------
+
+EXPORT = (
+    "#separator:tab\n"
+    "#html:true\n"
+    "#tags column:3\n"
+    "What is SM-2?\tA spaced-repetition <b>scheduler</b>.\talgorithms memory\n"
+    '"A question<br>over two lines?"\t"Yes; it has a ""quote"" and a\ttab."\t\n'
+    "Euler?\t\\( e^{i\\pi} + 1 = 0 \\)\tmath\n"
+)
+
+
+def import_anki(path: Path, *args: str) -> str:
+    out = io.StringIO()
+    call_command("import_anki", str(path), *args, stdout=out)
+    return out.getvalue()
+
+
+def test_an_anki_export_imports_as_a_deck_with_tags(tmp_path):
+    path = tmp_path / "Anki Basics.txt"
+    path.write_text(EXPORT)
+    assert import_anki(path).startswith("Anki Basics: 3 created, 0 updated, 0 unchanged")
+    deck = Deck.objects.get()
+    cards = list(deck.cards.order_by("position"))
+    assert [card.question for card in cards] == ["What is SM-2?", "A question<br>over two lines?", "Euler?"]
+    assert cards[0].answer_html == "<p>A spaced-repetition <b>scheduler</b>.</p>"
+    assert cards[1].answer == 'Yes; it has a "quote" and a\ttab.'
+    assert '<annotation encoding="application/x-tex"> e^{i\\pi} + 1 = 0 </annotation>' in cards[2].answer_html
+    assert sorted(tag.name for tag in cards[0].tags.all()) == ["algorithms", "memory"]
+    assert [tag.name for tag in cards[2].tags.all()] == ["math"]
+
+
+def test_importing_the_same_export_again_changes_nothing(tmp_path):
+    path = tmp_path / "deck.txt"
+    path.write_text(EXPORT)
+    import_anki(path)
+    before = list(Card.objects.values_list("pk", "question", "answer", "answer_html", "updated_at"))
+    tags_before = list(Card.tags.through.objects.values_list("pk", "card_id", "tag_id"))
+    assert import_anki(path).startswith("deck: 0 created, 0 updated, 3 unchanged")
+    assert list(Card.objects.values_list("pk", "question", "answer", "answer_html", "updated_at")) == before
+    assert list(Card.tags.through.objects.values_list("pk", "card_id", "tag_id")) == tags_before
+
+
+def test_an_edited_export_updates_answers_and_tags_in_place(tmp_path):
+    path = tmp_path / "deck.txt"
+    path.write_text(EXPORT)
+    import_anki(path)
+    first = Card.objects.get(question="What is SM-2?")
+    path.write_text(EXPORT.replace("<b>scheduler</b>.\talgorithms memory", "scheduler.\tmemory"))
+    assert "1 updated, 2 unchanged" in import_anki(path)
+    first.refresh_from_db()
+    assert first.answer == "A spaced-repetition scheduler."
+    assert [tag.name for tag in first.tags.all()] == ["memory"]
+
+
+@pytest.mark.parametrize(
+    ("content", "problems"),
+    [
+        ("#separator:tab\nQ?\tA\nQ?\tB\n", ["3: duplicate front, first on line 2"]),
+        ("#separator:tab\nQ?\tA\njust one field\n", ["3: a note needs a front and a back; this one has 1 field(s)"]),
+        ("#separator:tab\n\tan answer\n", ["2: empty front"]),
+        ("#separator:tab\nQ?\tA\n\"never closed\tx\n", ["3: cannot read this note: unexpected end of data"]),
+        ("#separator:nonsense\nQ?\tA\n", ["1: unknown separator 'nonsense'"]),
+        ("#separator:tab\n", ["2: no notes: expected front<TAB>back lines"]),
+        ("#separator:tab\nQ?\t<img src=\"missing.png\">\n", ["2: no uploaded image is named “missing.png” (upload it in the admin under Images)"]),
+    ],
+    ids=["duplicate", "one-field", "empty-front", "unclosed-quote", "bad-separator", "no-notes", "missing-image"],
+)
+def test_a_bad_export_writes_nothing_and_names_each_line(tmp_path, content, problems):
+    path = tmp_path / "bad.txt"
+    path.write_text(content)
+    with pytest.raises(CommandError) as error:
+        import_anki(path)
+    assert str(error.value).splitlines() == [f"{path}:{problem}" for problem in problems]
+    assert not Deck.objects.exists() and not Tag.objects.exists()
+
+
+def test_only_newlines_end_lines():
+    (note,) = parse_notes("Form\x0cfeed?\tline\u2028separator\n")
+    assert (note.front, note.back) == ("Form\x0cfeed?", "line\u2028separator")
+
+
+def test_a_file_that_is_not_utf8_names_its_line(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("#separator:tab\nQ?\tA\nCafé?\tB\n".encode("latin-1"))
+    with pytest.raises(CommandError, match=f"{path}:3: the file is not UTF-8 text"):
+        import_anki(path)
+
+
+def test_plain_text_fields_are_not_read_as_html():
+    (note,) = parse_notes("#html:false\n<b>bold?</b>\tx & y\n")
+    assert (note.front, note.back) == ("&lt;b&gt;bold?&lt;/b&gt;", "x &amp; y")
+
+
+def test_an_export_without_headers_reads_front_back_tags_and_skips_named_columns():
+    (plain,) = parse_notes("Front?\tBack\ttag1 tag2\n")
+    assert (plain.front, plain.back, plain.tags) == ("Front?", "Back", ("tag1", "tag2"))
+    (full,) = parse_notes("#separator:Comma\n#guid column:1\n#notetype column:2\n#deck column:3\n#tags column:6\nabc,Basic,Deck,Q?,A,t\n")
+    assert (full.front, full.back, full.tags, full.line) == ("Q?", "A", ("t",), 6)
+
+
+def test_the_deck_header_names_the_deck(tmp_path):
+    path = tmp_path / "export.txt"
+    path.write_text("#separator:tab\n#deck:Languages::Spanish\nhola?\thello\n")
+    import_anki(path)
+    assert Deck.objects.get().name == "Languages::Spanish"
+
+
+fields = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(fields, fields, st.lists(st.from_regex(r"[a-z0-9:_-]{1,10}", fullmatch=True), max_size=3)), min_size=1, max_size=8, unique_by=lambda note: note[0].strip()))
+def test_notes_written_as_anki_writes_them_read_back(notes):
+    def quoted(value: str) -> str:
+        return '"' + value.replace('"', '""') + '"'
+
+    body = "#separator:tab\n#html:true\n#tags column:3\n" + "".join(
+        f"{quoted(front)}\t{quoted(back)}\t{' '.join(tags)}\n" for front, back, tags in notes
+    )
+    keep = [(front.strip(), back.strip(), tuple(dict.fromkeys(tags))) for front, back, tags in notes]
+    if any(not front for front, _, _ in keep):
+        with pytest.raises(QAFormatError):
+            parse_notes(body)
+        return
+    assert [(note.front, note.back, note.tags) for note in parse_notes(body)] == keep
+
+
+def test_export_query_count_does_not_grow_with_the_deck(user_client, seed_deck, deck_with_cards, django_assert_num_queries):
+    with django_assert_num_queries(5):  # session, user, deck, cards, their tags; no image is shown
+        user_client.get(reverse("deck_apkg", args=[seed_deck.slug]))
+    big = deck_with_cards(300)
+    big.cards.first().tags.add(Tag.objects.create(name="t"))
+    with django_assert_num_queries(5):
+        user_client.get(reverse("deck_apkg", args=[big.slug]))
