@@ -33,8 +33,11 @@ COMMAND_LINE_HINT = "Import it from the command line instead: manage.py import_q
 
 
 class ImportForm(forms.Form):
+    # A plain file input: the clearable one posts a "file-clear" box that makes
+    # the field's value False, which an import has no use for.
     file = forms.FileField(
         required=False,
+        widget=forms.FileInput,
         help_text=(
             "A Q&A Markdown file: '# Deck title', then 'Q:' lines. Up to "
             f"{WEB_IMPORT_MAX_BYTES // 1024} KB and {WEB_IMPORT_MAX_CARDS:,} cards here; "

@@ -120,3 +120,11 @@ def test_no_file_is_a_form_error(staff_client):
     response = staff_client.post(IMPORT, {})
     assert response.status_code == 200
     assert "Choose a Q&amp;A file." in response.content.decode()
+
+
+def test_a_clear_box_sent_with_no_file_is_the_same_form_error(staff_client):
+    # A clearable file input would turn "file-clear" into the value False.
+    response = staff_client.post(IMPORT, {"file-clear": "on"})
+    assert response.status_code == 200
+    assert "Choose a Q&amp;A file." in response.content.decode()
+    assert not Deck.objects.exists()
