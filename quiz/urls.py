@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from quiz import views
+from quiz import images, views
 from quiz.rendering import IMAGE_URL_PREFIX
 
 urlpatterns = [
@@ -19,7 +19,8 @@ urlpatterns = [
     path("study/<int:session_id>/", views.study_session, name="study_session"),
     path("study/<int:session_id>/answer/", views.study_flip, name="study_flip"),
     path("study/<int:session_id>/grade/", views.study_grade, name="study_grade"),
-    path(IMAGE_URL_PREFIX.strip("/") + "/<str:name>", views.image, name="image"),
+    # Only names an image can have reach the view: PostgreSQL refuses a NUL in a query.
+    re_path(rf"^{IMAGE_URL_PREFIX.strip('/')}/(?P<name>{images.NAME_RE.pattern})\Z", views.image, name="image"),
     path("review/", views.review, name="review"),
     path("review/grade/", views.grade, name="review_grade"),
     path("review/undo/", views.undo, name="review_undo"),

@@ -167,6 +167,13 @@ def test_images_are_for_signed_in_users_and_unknown_names_are_404(staff_client, 
     assert learner.get("/images/b.png").status_code == 404
 
 
+@pytest.mark.parametrize("name", ["a%00b.png", "%00", ".hidden.png", "a" * 101 + ".png", "a%20b.png"])
+def test_a_name_no_image_can_have_is_404_without_a_query(user_client, django_assert_num_queries, name):
+    # PostgreSQL refuses a NUL in a query: such names must not reach the database.
+    with django_assert_num_queries(2):  # the session and the user
+        assert user_client.get(f"/images/{name}").status_code == 404
+
+
 def test_an_image_whose_file_is_gone_from_storage_is_404(staff_client):
     upload(staff_client, picture("PNG"), "a.png")
     image = Image.objects.get()
