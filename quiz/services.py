@@ -208,6 +208,7 @@ class Undone:
     # Entries of today's history whose progress row is gone (staff deleted it
     # in the admin): there is nothing left to restore, so they are dropped.
     stale_dropped: int = 0
+    in_session: bool = False
 
     @property
     def card_to_show(self) -> Card | None:
@@ -221,7 +222,7 @@ class Undone:
             "bury": "Undone: the bury; this card is back.",
             "suspend": "Undone: the suspension; this card is back.",
             "unsuspend": "Undone: the unsuspension; this card is suspended again.",
-        }.get(self.action, "Nothing to undo today.")
+        }.get(self.action, "Nothing to undo in this session today." if self.in_session else "Nothing to undo today.")
         if self.stale_dropped:
             entries = f"{self.stale_dropped} entr{'ies' if self.stale_dropped != 1 else 'y'}"
             done = (
@@ -232,40 +233,46 @@ class Undone:
         return done
 
 
-def undo_last_action(*, user, now: dt.datetime | None = None) -> Undone:
-    """Take back the user's latest action of the current review day: an
-    answer, a bury, a suspend or an unsuspend, whichever came last.
+def undo_last_action(*, user, session: StudySession | None = None, now: dt.datetime | None = None) -> Undone:
+    """Take back the user's latest action of the current review day.
+
+    Outside custom study that is the latest answer to a scheduled review, a
+    bury, a suspend or an unsuspend, whichever came last. Inside a study
+    session it is that session's latest answer, and nothing else: each
+    session's answers belong to it alone, so undo in one never reaches into
+    another, nor into the day's reviews.
 
     Restores the card's exact previous state and removes the history entry;
     repeated, it walks back to the start of the day. History whose progress
     row is gone is dropped and counted, never an error.
     """
     day = user.review_day(now or timezone.now())
+    answers = ReviewLog.objects.select_for_update().filter(user=user, review_day=day)
+    if session is None:
+        answers = answers.exclude(kind__in=ReviewLog.CUSTOM_KINDS)
+    else:
+        answers = answers.filter(study_session=session)
     stale = 0
     with transaction.atomic():
         while True:
-            review_log = (
-                ReviewLog.objects.select_for_update()
-                .filter(user=user, review_day=day)
-                .select_related("card", "card__deck")
-                .order_by("-id")
-                .first()
-            )
-            hide_log = (
-                HideLog.objects.select_for_update()
-                .filter(user=user, review_day=day)
-                .select_related("card", "card__deck")
-                .order_by("-id")
-                .first()
-            )
+            review_log = answers.select_related("card", "card__deck").order_by("-id").first()
+            hide_log = None
+            if session is None:
+                hide_log = (
+                    HideLog.objects.select_for_update()
+                    .filter(user=user, review_day=day)
+                    .select_related("card", "card__deck")
+                    .order_by("-id")
+                    .first()
+                )
             if hide_log is not None and (review_log is None or review_log.pk <= hide_log.after_review_id):
                 if _undo_hide(user, hide_log):
                     return Undone(hide_log.card, hide_log.action, stale)
             elif review_log is not None:
                 if _undo_review(user, review_log):
-                    return Undone(review_log.card, "grade", stale)
+                    return Undone(review_log.card, "grade", stale, in_session=session is not None)
             else:
-                return Undone(None, "", stale)
+                return Undone(None, "", stale, in_session=session is not None)
             stale += 1
 
 

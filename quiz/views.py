@@ -423,7 +423,7 @@ def undo(request: HttpRequest) -> HttpResponse:
     deck = _scope(scope.cleaned_data["deck"])
     tag = _tag_scope(scope.cleaned_data["tag"])
     session = _own_session(request.user, scope.cleaned_data["session"])
-    undone = services.undo_last_action(user=request.user)
+    undone = services.undo_last_action(user=request.user, session=session)
     if session is not None:
         # Inside custom study, undo stays there: the session shows its own
         # current card again, one back if the undone answer was its last.

@@ -181,6 +181,32 @@ def test_undo_inside_a_session_steps_it_back_and_leaves_the_schedule(user, user_
     assert schedule(user) == before
 
 
+def test_undo_in_a_session_takes_back_only_that_sessions_answers(user, user_client, scheduled):
+    deck, cards = scheduled
+    older = services.start_study_session(user=user, kind="cram", deck=deck, size=3)
+    services.record_study_answer(user=user, session_id=older.pk, position=0, grade=1)
+    fresh = services.start_study_session(user=user, kind="cram", deck=deck, size=3)
+    response = user_client.post(reverse("review_undo"), {"session": fresh.pk}, follow=True)
+    assert "Nothing to undo in this session today." in response.content.decode()
+    older.refresh_from_db()
+    assert older.position == 1 and ReviewLog.objects.filter(study_session=older).count() == 1
+
+
+def test_undo_on_the_review_page_leaves_custom_study_answers_to_their_session(user, user_client, scheduled):
+    deck, cards = scheduled
+    services.record_review(user=user, card_id=cards[0].pk, grade=5, shown_version=1)
+    session = services.start_study_session(user=user, kind="cram", deck=deck, size=3)
+    services.record_study_answer(user=user, session_id=session.pk, position=0, grade=1)
+    response = user_client.post(reverse("review_undo"), follow=True)
+    html = response.content.decode()
+    # The scheduled answer is what comes back, not the cram card.
+    assert "Undone: this card is back as it was." in html and shown_card(html) == cards[0].pk
+    assert list(ReviewLog.objects.values_list("kind", flat=True)) == ["cram"]
+    session.refresh_from_db()
+    assert session.position == 1
+    assert "Nothing to undo today." in user_client.post(reverse("review_undo"), follow=True).content.decode()
+
+
 def test_a_card_deleted_during_a_session_is_skipped(user, user_client, scheduled):
     deck, cards = scheduled
     start(user_client, kind="cram", deck=deck.slug, size=3)
