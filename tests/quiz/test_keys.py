@@ -23,8 +23,13 @@ def test_review_page_lists_every_key_and_says_space_grades_good(user_client, mak
     footer = html[html.index('<div class="review-footer">') : html.index('<dialog id="keys-dialog"')]
     assert "on the answer grades “Good”" in footer and "<kbd>0</kbd>–<kbd>5</kbd> grade" in footer
     assert "data-open-keys" in footer and "Keys <kbd>?</kbd>" in footer
-    site_footer = html[html.index('<footer class="site-footer">') :]
-    assert "<kbd>0</kbd>–<kbd>5</kbd> grade" in site_footer
+
+
+def test_key_hints_are_only_where_the_keys_work(user_client, client, make_card):
+    make_card()
+    for url in (reverse("home"), reverse("card_browser"), reverse("stats"), reverse("deck_list")):
+        assert "<kbd>" not in user_client.get(url).content.decode(), url
+    assert "<kbd>" not in client.get(reverse("login")).content.decode()
 
 
 def test_hints_follow_the_four_button_layout(make_user, client, make_card):
@@ -32,7 +37,7 @@ def test_hints_follow_the_four_button_layout(make_user, client, make_card):
     make_card()
     html = client.get(reverse("review")).content.decode()
     assert "0</kbd>–" not in html
-    assert html.count("<kbd>1</kbd>–<kbd>4</kbd>") == 2  # review footer and site footer
+    assert html.count("<kbd>1</kbd>–<kbd>4</kbd>") == 1  # the review footer
     assert "On the answer: grade “Good” (<kbd>3</kbd>)" in html
 
 

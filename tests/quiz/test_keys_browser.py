@@ -77,3 +77,17 @@ def test_staff_edit_key_opens_the_admin_and_saving_returns_to_the_card(page, see
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(f'#review-card article[data-card="{card.pk}"]')).to_contain_text("What is edited here?")
     assert page.url.endswith(f"/review/?card={card.pk}")
+
+
+def test_without_javascript_the_review_page_shows_no_keys_button(chromium, live_server, seed_deck):
+    # The button only opens the dialog from a script; without one it would do nothing.
+    context = chromium.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_up(page, "nokeys")
+        page.goto("/review/")
+        expect(page.get_by_role("button", name="Show answer")).to_be_visible()
+        expect(page.locator("[data-open-keys]")).to_be_hidden()
+        expect(page.locator(".review-footer")).to_contain_text("grades “Good”")
+    finally:
+        context.close()

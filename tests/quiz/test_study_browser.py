@@ -70,6 +70,8 @@ def test_a_cram_session_works_without_javascript(chromium, live_server, seed_dec
         cram.get_by_label("Cards at most").fill("2")
         cram.get_by_role("button", name="Cram").click()
         expect(page.get_by_test_id("study-progress")).to_have_text("1 of 2")
+        # The Keys button needs a script to open its dialog: without one it is not shown.
+        expect(page.locator("[data-open-keys]")).to_be_hidden()
         page.get_by_role("button", name="Show answer").click()
         page.get_by_role("button", name="4 · Good").click()
         expect(page.get_by_test_id("study-progress")).to_have_text("2 of 2")
