@@ -177,7 +177,7 @@ class BulkForm(forms.Form):
         data = super().clean()
         raw = self.data.getlist("card") if hasattr(self.data, "getlist") else []
         if not raw:
-            raise forms.ValidationError("Select at least one card.")
+            raise forms.ValidationError("Select at least one card.", code="nothing_selected")
         if len(raw) > MAX_BULK_CARDS:
             raise forms.ValidationError(f"Select at most {MAX_BULK_CARDS} cards at a time.")
         if not all(ASCII_DIGITS.fullmatch(value) and len(value) <= MAX_DIGITS for value in raw):

@@ -3,7 +3,7 @@ import time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import BadRequest
+from django.core.exceptions import NON_FIELD_ERRORS, BadRequest
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -230,6 +230,11 @@ def _cards(count: int) -> str:
 @require_POST
 def card_bulk(request: HttpRequest) -> HttpResponse:
     form = BulkForm(request.POST)
+    if form.has_error(NON_FIELD_ERRORS, "nothing_selected") and "next" not in form.errors:
+        # What a learner does by pressing an action with no box ticked: back
+        # to the same view, told why, as the admin's changelist does.
+        messages.error(request, "Select at least one card, then choose what to do with them.")
+        return redirect(form.cleaned_data["next"] or reverse("card_browser"))
     if not form.is_valid():
         return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
     ids = form.cleaned_data["cards"]

@@ -405,7 +405,6 @@ def test_bulk_selection_is_bounded(user_client, user, deck_with_cards):
 @pytest.mark.parametrize(
     "data",
     [
-        {"action": "suspend"},  # no cards
         {"action": "suspend", "card": ["abc"]},
         {"action": "suspend", "card": ["1.5"]},
         {"action": "suspend", "card": ["-3"]},
@@ -420,6 +419,16 @@ def test_bad_bulk_requests_are_400_and_write_nothing(user_client, user, make_car
     data = {key: [str(card.pk) if v == "KNOWN" else v for v in value] if isinstance(value, list) else value for key, value in data.items()}
     response = user_client.post(BULK, data)
     assert response.status_code == 400
+    assert not CardProgress.objects.filter(user=user).exists()
+
+
+def test_an_action_with_no_card_selected_returns_to_the_view_with_a_message(user_client, user, make_card):
+    make_card()
+    view = BROWSER + "?state=new&sort=due"
+    response = user_client.post(BULK, {"action": "suspend", "next": view})
+    assert response.status_code == 302 and response["Location"] == view
+    page = user_client.get(view).content.decode()
+    assert "Select at least one card, then choose what to do with them." in page
     assert not CardProgress.objects.filter(user=user).exists()
 
 
