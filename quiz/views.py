@@ -19,7 +19,7 @@ from quiz.forms import (
     StudyForm, StudyGradeForm, UndoForm,
 )
 from quiz.importing import export_deck
-from quiz.models import LEECH_LAPSES, Card, CardProgress, Deck, Image, ReviewLog, StudySession, Tag
+from quiz.models import CARD_SORTS, LEECH_LAPSES, Card, CardProgress, Deck, Image, ReviewLog, StudySession, Tag
 from quiz.queue import Queue, QueueItem, build_queue, queue_item_for
 
 
@@ -216,7 +216,7 @@ def card_browser(request: HttpRequest) -> HttpResponse:
             found = search.snippets([card.pk for card in page.cards], words)
             for card in page.cards:
                 card.snippet = found.get(card.pk, "")
-        context |= {"page": page, "searching": bool(words), "filtered": any(data[k] for k in ("deck", "tag", "state")) or bool(words)}
+        context |= {"page": page, "searching": bool(words), "sort_label": CARD_SORTS[data["sort"]], "filtered": any(data[k] for k in ("deck", "tag", "state")) or bool(words)}
         response = render(request, template, context)
     # The same URL answers with a fragment for htmx and a page otherwise.
     patch_vary_headers(response, ["HX-Request"])

@@ -531,3 +531,10 @@ def test_row_labels_follow_the_queue_a_hidden_card_is_not_due(user_client, user,
     CardProgress.objects.filter(user=user, card=cards["suspended"]).update(due=user.review_day())
     html = user_client.get(BROWSER, {"deck": deck.slug}).content.decode()
     assert labels("suspended") == ["Suspended"]
+
+
+@pytest.mark.parametrize(("sort", "said"), [("", "Best match"), ("deck", "Deck order"), ("due", "Due date (soonest first)")])
+def test_the_results_say_the_order_they_are_in(user_client, make_card, sort, said):
+    make_card(question="Tensor shapes?", answer="tensor")
+    html = user_client.get(BROWSER, {"q": "tensor", "sort": sort}).content.decode()
+    assert f"Order: {said}." in html
