@@ -385,6 +385,14 @@ def test_forget_asks_first_then_resets_to_new_and_keeps_earlier_answers(user_cli
     assert list(CardProgress.objects.filter(user=other_user).order_by("id").values()) == theirs
 
 
+def test_the_forget_confirmation_reads_right_for_one_card_and_for_several(user_client, deck_with_cards):
+    cards = list(deck_with_cards(2).cards.order_by("position"))
+    one = bulk(user_client, "forget", cards[:1]).content.decode()
+    assert "it is new again and comes back with your new cards" in one
+    two = bulk(user_client, "forget", cards).content.decode()
+    assert "they are new again and come back with your new cards" in two
+
+
 def test_forget_a_card_never_answered_is_harmless(user_client, user, deck_with_cards):
     deck = deck_with_cards(2)
     cards = list(deck.cards.order_by("position"))
