@@ -99,6 +99,17 @@ def test_todays_mistakes_are_the_cards_graded_below_3_today_in_order(user, user_
     assert StudySession.objects.get().card_ids == [b.pk, c.pk]
 
 
+def test_todays_mistakes_can_be_scoped_to_a_deck_from_the_page(user, user_client, deck_with_cards):
+    first, second = deck_with_cards(2), deck_with_cards(2)
+    for card in (*first.cards.all(), *second.cards.all()):
+        services.record_review(user=user, card_id=card.pk, grade=1, shown_version=0)
+    page = user_client.get(reverse("study")).content.decode()
+    mistakes = page[page.index('id="mistakes-heading"') :]
+    assert '<select name="deck">' in mistakes and f'value="{second.slug}"' in mistakes
+    start(user_client, kind="mistakes", deck=second.slug, size=50)
+    assert sorted(StudySession.objects.get().card_ids) == sorted(second.cards.values_list("pk", flat=True))
+
+
 def test_a_session_is_capped_at_its_size_and_shows_progress(user, user_client, deck_with_cards):
     deck = deck_with_cards(60)
     start(user_client, kind="cram", deck=deck.slug, size=50)
