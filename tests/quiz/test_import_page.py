@@ -110,7 +110,7 @@ def test_a_confirmed_text_past_the_size_limit_is_refused(staff_client):
 
 def test_the_page_is_an_admin_page_that_states_the_limit(staff_client):
     html = staff_client.get(IMPORT).content.decode()
-    assert '<div class="breadcrumbs"><a href="/admin/">Home</a>' in html
+    assert '<ol class="breadcrumbs">\n<li><a href="/admin/">Home</a></li>' in html
     assert 'class="module aligned' in html and 'class="form-row' in html
     assert "at most 512.0\xa0KB (524288 bytes) and 5000 cards" in html
     assert 'name="dry_run"' in html

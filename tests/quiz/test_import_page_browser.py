@@ -15,7 +15,13 @@ def test_dry_run_then_import_without_choosing_the_file_again(page, live_server, 
     sign_in(page, live_server, staff_user)
     page.emulate_media(color_scheme=scheme)
     page.set_viewport_size({"width": 320, "height": 800})
+    style = "(() => { const s = getComputedStyle(document.querySelector('.breadcrumbs')); return [s.backgroundColor, s.paddingLeft]; })()"
+    page.goto(reverse("admin:quiz_deck_changelist"))
+    admin_breadcrumbs = page.evaluate(style)
     page.goto(reverse("admin:quiz_deck_import"))
+    # Breadcrumbs styled as on every other admin page, not bare text at the edge.
+    assert page.evaluate(style) == admin_breadcrumbs
+    expect(page.locator(".breadcrumbs li[aria-current=page]")).to_have_text("Import a Q&A file")
     page.get_by_label("File:").set_input_files(source)
     page.get_by_role("button", name="Dry run").click()
     expect(page.get_by_role("heading", name="Dry run: nothing has been written yet")).to_be_visible()
