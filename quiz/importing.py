@@ -20,6 +20,7 @@ class ImportTooSlow(Exception):
 class ImportReport:
     deck: Deck
     created: int = 0
+    created_questions: list[str] = field(default_factory=list)
     updated: int = 0
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)  # questions no longer in the file
@@ -192,6 +193,7 @@ def import_deck(parsed: ParsedDeck, *, prune: bool = False, deadline: float | No
             batch_size=500,
         )
         report.created = len(created)
+        report.created_questions = [card.question for card, _ in created]
         if created:
             NewCardFrontier.forget_from(deck.pk, min(card.position for card, _ in created))
         gone = [card for card in cards if card.pk not in matched]
@@ -260,13 +262,8 @@ def plan_import(parsed: ParsedDeck, *, prune: bool = False, deadline: float | No
     plan from drifting away from what an import does.
     """
     assert parsed.title
-    slug = deck_slug(parsed.title)
-    known = set(
-        Card.objects.filter(deck__slug=slug).exclude(source_key=None).values_list("source_key", flat=True)
-    )
-    deck_exists = Deck.objects.filter(slug=slug).exists()
+    deck_exists = Deck.objects.filter(slug=deck_slug(parsed.title)).exists()
     with transaction.atomic():
         report = import_deck(parsed, prune=prune, deadline=deadline)
         transaction.set_rollback(True)
-    new_questions = [card.question for card in parsed.cards if card.source_key not in known]
-    return ImportPlan(report=report, deck_exists=deck_exists, new_questions=new_questions)
+    return ImportPlan(report=report, deck_exists=deck_exists, new_questions=report.created_questions)

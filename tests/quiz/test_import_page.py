@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from quiz.admin import WEB_IMPORT_MAX_BYTES
-from quiz.importing import import_deck, plan_import
+from quiz.importing import export_deck, import_deck, plan_import
 from quiz.models import Card, Deck
 from quiz.qa_format import parse
 
@@ -85,6 +85,14 @@ def test_plan_import_matches_what_the_import_then_does():
         report.created, report.updated, report.unchanged, report.pruned,
     )
     assert plan.new_questions == ["four?"] and plan.deck_exists
+
+
+def test_a_card_made_in_the_admin_is_not_listed_as_new_when_its_question_matches():
+    report = import_deck(parse(ORIGINAL))
+    Card.objects.create(deck=report.deck, position=4, question="Made by hand?", answer="In the admin.")
+    exported = export_deck(report.deck)
+    plan = plan_import(parse(exported))
+    assert plan.report.created == 0 and plan.new_questions == []
 
 
 def test_a_dry_run_takes_a_file_at_the_size_limit_and_refuses_one_byte_more(staff_client):
