@@ -81,6 +81,36 @@ def test_wide_math_on_a_phone_scrolls_by_keyboard_and_shows_it_can(page, user, s
     page.wait_for_function("el => el.scrollLeft > 0", arg=formula.element_handle())
 
 
+WIDE_TABLE = """| Function | Signature | Returns |
+|---|---|---|
+| `tf.broadcast_to` | `tf.broadcast_to(input, shape)` | A tensor of the given shape |
+| `tf.tile` | `tf.tile(input, multiples)` | A tensor repeated along each axis |
+"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_wide_table_on_a_phone_scrolls_with_its_words_whole(page, user, make_card, theme):
+    card = make_card(question="Which functions?", answer=WIDE_TABLE)
+    page.emulate_media(color_scheme=theme)
+    page.set_viewport_size({"width": 320, "height": 700})
+    log_in(page, user)
+    page.goto(card.get_absolute_url())
+    table = page.locator(".card-answer table")
+    expect(table).to_be_visible()
+    table.screenshot(path=ARTIFACTS / f"wide-table-{theme}-320.png")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    # No header is broken inside its one word: its text stands on one line.
+    for header in ("Function", "Signature", "Returns"):
+        cell = table.locator("th", has_text=header)
+        text_height = cell.evaluate("el => { const r = document.createRange(); r.selectNodeContents(el); return r.getBoundingClientRect().height; }")
+        line_height = cell.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)")
+        assert text_height < 1.5 * line_height, header
+    scroll_width, client_width = table.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert scroll_width > client_width  # it scrolls inside the card instead
+    assert table.evaluate("el => getComputedStyle(el).backgroundImage").count("radial-gradient") == 2
+    expect(table).to_have_attribute("tabindex", "0")
+
+
 # For each chart: x-axis labels that overlap each other, and any text that
 # reaches outside the drawing. Labels are compared in their own rotated
 # frame: a slanted label's box is its unrotated box moved by the rotation
