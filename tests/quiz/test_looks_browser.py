@@ -236,3 +236,18 @@ def test_on_a_phone_every_figure_and_link_of_the_deck_table_is_on_screen(page, u
     expect(link).to_be_in_viewport()
     # Still a table to a screen reader, each figure named by its column.
     expect(page.get_by_role("row", name=re.compile("^Statistics for machine learning")).get_by_role("cell", name="Suspended 0")).to_be_visible()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_statistics_scope_pickers_are_readable_on_a_320px_screen(page, user, make_card, theme):
+    card = make_card()
+    card.tags.create(name="interview-basics")
+    page.emulate_media(color_scheme=theme)
+    page.set_viewport_size({"width": 320, "height": 700})
+    log_in(page, user)
+    page.goto("/stats/")
+    for picker in ("#stats-deck", "#stats-tag"):
+        # Wide enough for "All decks" / "All tags", not cut to "Al".
+        assert page.locator(picker).bounding_box()["width"] >= 110, picker
+    expect(page.get_by_role("button", name="Show")).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
