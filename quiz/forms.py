@@ -5,7 +5,7 @@ from django import forms
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from quiz.models import CARD_SORTS, CARD_STATES, Deck, StudySession, Tag
-from quiz.search import MAX_QUERY_LENGTH, search_words
+from quiz.search import MAX_QUERY_LENGTH, MAX_SEARCH_WORDS, search_words
 from quiz.services import DEFAULT_STUDY_SIZE, MAX_ANSWER_MS
 
 # Card ids are 64-bit: a bigger number is refused here, not by the database.
@@ -159,6 +159,8 @@ class BrowseForm(PageForm):
     def clean(self) -> dict:
         data = super().clean()
         data["words"] = search_words(data.get("q") or "")
+        if len(data["words"]) > MAX_SEARCH_WORDS:
+            self.add_error("q", f"Search for at most {MAX_SEARCH_WORDS} different words at a time.")
         # Best match needs a search to rank by; without one, deck order.
         sort = data.get("sort") or "relevance"
         data["sort"] = "deck" if sort == "relevance" and not data["words"] else sort

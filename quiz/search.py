@@ -22,6 +22,10 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 MAX_QUERY_LENGTH = 200  # characters; the form refuses longer searches
+# Different words in one search. ts_headline's cost grows with the words of
+# the query times their occurrences in a card (a word repeated 100 times
+# against a card full of it took 30 s), so words are counted once and capped.
+MAX_SEARCH_WORDS = 8
 # Private-use characters: the databases put them around each match, and
 # only they become <mark> after the snippet is escaped.
 MARK_START, MARK_END = "\ue000", "\ue001"
@@ -31,12 +35,25 @@ CARD_TABLE = "quiz_card"
 SEARCH_CONFIG = "english"
 SEARCH_VECTOR = f"{CARD_TABLE}.search_vector"
 SEARCH_QUERY = f"plainto_tsquery('{SEARCH_CONFIG}'::regconfig, %s)"
+# The same words for ts_headline, each lexeme once: "x x. X," or "compute
+# computes" are one lexeme, and ts_headline pays for every query item at
+# every occurrence in the card (a repeated word cost seconds a card). The
+# stems are looked up again with 'simple', which only lowercases them.
+HEADLINE_QUERY = (
+    f"plainto_tsquery('simple'::regconfig, array_to_string("
+    f"tsvector_to_array(to_tsvector('{SEARCH_CONFIG}'::regconfig, %s)), ' '))"
+)
 
 
 def search_words(text: str) -> list[str]:
-    """The words of a search: runs of non-space with a letter or digit in
-    them; the rest (lone quotes, dashes, stars, brackets) cannot match."""
-    return [word for word in text.split() if re.search(r"\w", word)]
+    """The different words of a search, in order: runs of non-space with a
+    letter or digit in them (the rest, lone quotes, dashes, stars, brackets,
+    cannot match), each once whatever its case."""
+    words: dict[str, str] = {}
+    for word in text.split():
+        if re.search(r"\w", word):
+            words.setdefault(word.casefold(), word)
+    return list(words.values())
 
 
 def fts5_query(words: list[str]) -> str:
@@ -96,7 +113,7 @@ def snippets(card_ids: list[int], words: list[str]) -> dict[int, SafeString]:
     placeholders = ", ".join(["%s"] * len(card_ids))
     if connection.vendor == "postgresql":
         sql = (
-            f"SELECT id, ts_headline('{SEARCH_CONFIG}'::regconfig, question || ' ' || answer, {SEARCH_QUERY}, "
+            f"SELECT id, ts_headline('{SEARCH_CONFIG}'::regconfig, question || ' ' || answer, {HEADLINE_QUERY}, "
             f"'StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"') "
             f"FROM {CARD_TABLE} WHERE id IN ({placeholders})"
         )

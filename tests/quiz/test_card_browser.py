@@ -11,7 +11,7 @@ from quiz import services
 from quiz.forms import MAX_BULK_CARDS, MAX_PAGE, PAGE_SIZE
 from quiz.models import LEECH_LAPSES, Card, CardProgress, NewCardFrontier, ReviewLog, Tag
 from quiz.queue import build_queue
-from quiz.search import MAX_QUERY_LENGTH
+from quiz.search import MAX_QUERY_LENGTH, MAX_SEARCH_WORDS
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -110,6 +110,18 @@ def test_search_length_is_capped(user_client, make_card):
     assert response.status_code == 400
     assert f"at most {MAX_QUERY_LENGTH} characters" in response.content.decode()
     assert user_client.get(BROWSER, {"q": "x" * 10_000}).status_code == 400
+
+
+def test_a_search_has_at_most_so_many_different_words_and_repeats_count_once(user_client, make_card):
+    words = [f"word{n}" for n in range(MAX_SEARCH_WORDS + 1)]
+    card = make_card(question="Many words?", answer=" ".join(words))
+    assert shown(user_client.get(BROWSER, {"q": " ".join(words[:MAX_SEARCH_WORDS])})) == [card.pk]
+    response = user_client.get(BROWSER, {"q": " ".join(words)})
+    assert response.status_code == 400
+    assert f"at most {MAX_SEARCH_WORDS} different words" in response.content.decode()
+    # A word repeated (whatever its case) is one word: the query stays cheap.
+    repeated = " ".join(["Word0", "word0"] * 15)
+    assert shown(user_client.get(BROWSER, {"q": repeated})) == [card.pk]
 
 
 def test_a_nul_character_is_refused_not_a_server_error(user_client, make_card):
