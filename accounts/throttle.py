@@ -13,6 +13,7 @@ import math
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
@@ -34,19 +35,40 @@ class Lockout:
 
 
 def client_address(request: HttpRequest) -> str:
-    """REMOTE_ADDR only: X-Forwarded-For is set by clients too and would let
-    anyone pick a fresh address per attempt. An IPv6 client counts by its /64,
-    the block one subscriber gets, or it could rotate through billions."""
-    address = request.META.get("REMOTE_ADDR", "")
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
+    """The client's network. REMOTE_ADDR, unless it is one of
+    settings.TRUSTED_PROXIES: then X-Forwarded-For is read from the right
+    (each proxy appends the address it was reached from) and the first
+    address that is not a trusted proxy is the client. Nothing else of that
+    header is believed: clients write it too, and could pick a fresh address
+    per attempt. An IPv6 client counts by its /64, the block one subscriber
+    gets, or it could rotate through billions."""
+    parsed = _address(request.META.get("REMOTE_ADDR", ""))
+    if parsed is None:
+        return request.META.get("REMOTE_ADDR", "")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    while _is_trusted_proxy(parsed) and forwarded:
+        hop = _address(forwarded.pop().strip())
+        if hop is None:
+            break  # unreadable: the trusted proxy that passed it on is the client
+        parsed = hop
     if parsed.version == 4:
         return str(parsed)
     if parsed.ipv4_mapped is not None:
         return str(parsed.ipv4_mapped)
     return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _is_trusted_proxy(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address.version == network.version and address in network for network in settings.TRUSTED_PROXIES)
 
 
 def _hash(*parts: str) -> str:

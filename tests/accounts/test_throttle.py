@@ -2,6 +2,7 @@
 elsewhere cannot lock the owner out, and one address cannot try many accounts."""
 
 import datetime as dt
+import ipaddress
 
 import pytest
 import time_machine
@@ -20,8 +21,8 @@ PAUSED_FOR_NETWORK = "Too many failed log-in attempts from your network"
 LOGIN_URLS = {"site": "/accounts/login/", "admin": "/admin/login/?next=/admin/"}
 
 
-def attempt(url: str, username: str, password: str, address: str):
-    client = Client(REMOTE_ADDR=address)
+def attempt(url: str, username: str, password: str, address: str, **headers):
+    client = Client(REMOTE_ADDR=address, **headers)
     response = client.post(url, {"username": username, "password": password})
     return response, "_auth_user_id" in client.session
 
@@ -107,6 +108,49 @@ def test_an_ipv6_client_counts_by_its_64_block(person):
     fail(url, person.username, "2001:db8:1:2::1", throttle.ACCOUNT_ADDRESS_LIMIT)
     assert not attempt(url, person.username, PASSWORD, "2001:db8:1:2:ffff::9")[1]
     assert attempt(url, person.username, PASSWORD, "2001:db8:1:3::1")[1]
+
+
+BALANCER = "10.0.0.5"
+
+
+@pytest.mark.parametrize("side", ["site", "admin"])
+def test_behind_a_trusted_balancer_each_client_counts_by_its_own_address(person, side, settings):
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/24")]
+    url = LOGIN_URLS[side]
+    for n in range(throttle.ACCOUNT_ADDRESS_LIMIT):
+        attempt(url, person.username, f"wrong {n}", BALANCER, headers={"x-forwarded-for": f"{ATTACKER}, 10.0.0.9"})
+    # Every request comes from the balancer, yet the owner's address is not paused.
+    assert attempt(url, person.username, PASSWORD, BALANCER, headers={"x-forwarded-for": OWNER})[1]
+    response, signed_in = attempt(url, person.username, PASSWORD, BALANCER, headers={"x-forwarded-for": ATTACKER})
+    assert not signed_in and PAUSED_FOR_ACCOUNT in response.content.decode()
+
+
+def test_a_forwarded_address_is_believed_only_from_a_trusted_proxy(person, settings):
+    url = LOGIN_URLS["site"]
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network(BALANCER)]
+    # Not from the balancer: a client's own header changes nothing.
+    for n in range(throttle.ACCOUNT_ADDRESS_LIMIT):
+        attempt(url, person.username, f"wrong {n}", ATTACKER, headers={"x-forwarded-for": f"192.0.2.{n}"})
+    assert not attempt(url, person.username, PASSWORD, ATTACKER, headers={"x-forwarded-for": OWNER})[1]
+    # Through the balancer, only the hop it appended counts, not what the client wrote before it.
+    for n in range(throttle.ACCOUNT_ADDRESS_LIMIT):
+        attempt(url, person.username, f"wrong {n}", BALANCER, headers={"x-forwarded-for": f"192.0.2.{n}, {OWNER}"})
+    assert not attempt(url, person.username, PASSWORD, BALANCER, headers={"x-forwarded-for": f"192.0.2.99, {OWNER}"})[1]
+
+
+@pytest.mark.parametrize(("remote", "forwarded", "client"), [
+    ("10.0.0.5", "203.0.113.7", "203.0.113.7"),
+    ("10.0.0.5", "198.51.100.1, 203.0.113.7, 10.0.0.8", "203.0.113.7"),
+    ("10.0.0.5", "", "10.0.0.5"),
+    ("10.0.0.5", "not-an-address", "10.0.0.5"),
+    ("10.0.0.5", "10.0.0.7, 10.0.0.8", "10.0.0.7"),
+    ("203.0.113.7", "198.51.100.1", "203.0.113.7"),
+    ("10.0.0.5", "2001:db8:1:2::1", "2001:db8:1:2::/64"),
+])
+def test_client_address_reads_forwarded_hops_only_through_trusted_proxies(rf, settings, remote, forwarded, client):
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/24")]
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert throttle.client_address(request) == client
 
 
 def test_the_login_page_says_what_pauses_and_for_how_long(client):
