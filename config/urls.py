@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("quiz.urls")),
 ]
 
+handler400 = "config.views.bad_request"
 handler500 = "config.views.server_error"

@@ -1,9 +1,17 @@
 import sys
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import BadRequest
 from django.db import connection
 from django.db.utils import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponsePermanentRedirect,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.templatetags.static import static
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -63,6 +71,16 @@ def web_manifest(request: HttpRequest) -> JsonResponse:
         ],
     }
     return JsonResponse(manifest, content_type="application/manifest+json", json_dumps_params={"indent": 2})
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400, without Django's default one's CSRF check: that check reads
+    request.POST again, and a body that could not be read the first time
+    (a form in latin-1, say) then raised once more, as a 500."""
+    # A BadRequest's message is written for the person (ours, or Django's
+    # "must be UTF-8 encoded"); a SuspiciousOperation's is for the log only.
+    problem = str(exception).rstrip(".") if type(exception) is BadRequest else ""
+    return HttpResponseBadRequest(render_to_string("400.html", {"problem": problem}))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

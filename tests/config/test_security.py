@@ -184,3 +184,14 @@ def test_posts_to_unknown_objects_are_404_for_everyone(client, make_user):
     assert client.post(reverse("review_grade"), {"card": 999999, "version": 0, "grade": 4}).status_code == 404
     assert client.post(reverse("review_hide"), {"card": 999999, "action": "bury"}).status_code == 404
     assert client.post(reverse("reset_deck", args=["nope"])).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/accounts/signup/", "/admin/login/", "/accounts/password/reset/"])
+@pytest.mark.parametrize("charset", ["latin-1", "utf-16", "utf-7"])
+def test_a_form_in_another_charset_is_a_400_page_not_a_server_error(url, charset):
+    # Django's default 400 view checks CSRF, which reads the unreadable body again.
+    client = Client(enforce_csrf_checks=True)
+    client.get("/accounts/login/")
+    response = client.generic("POST", url, b"username=a&password=b", content_type=f"application/x-www-form-urlencoded; charset={charset}")
+    assert response.status_code == 400
+    assert "must be UTF-8 encoded" in response.content.decode() and "Nothing was changed" in response.content.decode()
