@@ -58,6 +58,15 @@ def check_image(data: bytes) -> CheckedImage:
                 raise ImageRefused(
                     f"The image is {probe.width} × {probe.height} pixels; the limit is {MAX_PIXELS:,} pixels."
                 )
+            # Every frame of an animation is decoded and re-encoded, so the
+            # limit is on all of them together (counting frames reads only
+            # their headers).
+            frames = getattr(probe, "n_frames", 1)
+            if frames * probe.width * probe.height > MAX_PIXELS:
+                raise ImageRefused(
+                    f"The animation is {frames} frames of {probe.width} × {probe.height} pixels, "
+                    f"{frames * probe.width * probe.height:,} in all; the limit is {MAX_PIXELS:,} pixels."
+                )
             probe.verify()
         with PillowImage.open(io.BytesIO(data)) as image:
             image.load()

@@ -89,6 +89,21 @@ def test_pixel_limit_both_sides(monkeypatch):
         images.check_image(picture("PNG", (12, 11)))
 
 
+def animation(frames: int, size: tuple[int, int]) -> bytes:
+    # A grey of its own for each frame, so the encoder keeps every one.
+    pictures = [PillowImage.new("L", size, n * 20 % 256) for n in range(frames)]
+    out = io.BytesIO()
+    pictures[0].save(out, "GIF", save_all=True, append_images=pictures[1:])
+    return out.getvalue()
+
+
+def test_pixel_limit_counts_every_frame_of_an_animation(monkeypatch):
+    monkeypatch.setattr(images, "MAX_PIXELS", 1200)
+    assert images.check_image(animation(10, (12, 10))).content_type == "image/gif"
+    with pytest.raises(images.ImageRefused, match="11 frames of 12 × 10 pixels, 1,320 in all; the limit is 1,200 pixels"):
+        images.check_image(animation(11, (12, 10)))
+
+
 def test_reencoding_strips_metadata_and_smuggled_bytes():
     exif = PillowImage.Exif()
     exif[0x010E] = "secret description"  # ImageDescription
