@@ -251,3 +251,13 @@ def test_the_statistics_scope_pickers_are_readable_on_a_320px_screen(page, user,
         assert page.locator(picker).bounding_box()["width"] >= 110, picker
     expect(page.get_by_role("button", name="Show")).to_be_in_viewport()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+def test_the_headers_sign_up_button_has_a_buttons_padding(page):
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/accounts/login/")
+    sign_up = page.locator(".nav-links a.button")
+    expect(sign_up).to_have_text("Sign up")
+    padding = sign_up.evaluate("el => parseFloat(getComputedStyle(el).paddingLeft)")
+    assert padding >= 10  # as the buttons in the page, not a bare link's
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
