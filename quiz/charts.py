@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-PLOT_LEFT = 44
+PLOT_LEFT = 52  # room for "100%" and, left of it, the rotated axis title
 PLOT_TOP = 12
 PLOT_BOTTOM = 40
 PLOT_RIGHT = 8

@@ -126,6 +126,14 @@ CHART_TEXT_PROBLEMS = """() => {
         problems.push(`${name}: "${text.textContent}" reaches outside the chart`);
       }
     });
+    const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    svg.querySelectorAll("text.axis-label[transform]").forEach((title) => {
+      svg.querySelectorAll("text.tick:not(.tick-x)").forEach((tick) => {
+        if (overlaps(title.getBoundingClientRect(), tick.getBoundingClientRect())) {
+          problems.push(`${name}: the axis title "${title.textContent}" touches "${tick.textContent}"`);
+        }
+      });
+    });
     let previous = null;
     svg.querySelectorAll("text.tick-x").forEach((text) => {
       const local = text.getBBox();
