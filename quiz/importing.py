@@ -1,7 +1,9 @@
 """Q&A Markdown files in and out of the database: import one into a deck,
 atomic and idempotent, and export a deck as one."""
 
+import hashlib
 import time
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -40,9 +42,28 @@ class ImportReport:
         return text
 
 
+SLUG_LENGTH = Deck._meta.get_field("slug").max_length
+SLUG_HASH_LENGTH = 8
+
+
 def deck_slug(name: str) -> str:
-    slug = slugify(name)[:200] or "deck"
+    """The slug a deck of this title is found by on every import: ASCII, for
+    the URLs' `<slug:>` converter. Letters the ASCII slug drops (Cyrillic,
+    CJK; not accents, which it keeps as their base letters) add a hash of
+    the Unicode slug, or two such titles would share a deck and the second
+    import would replace the first's cards."""
+    slug = slugify(name)
+    unicode_slug = slugify(name, allow_unicode=True)
+    if any(not char.isascii() for char in _without_marks(unicode_slug)):
+        digest = hashlib.sha256(unicode_slug.encode()).hexdigest()[:SLUG_HASH_LENGTH]
+        base = slug[: SLUG_LENGTH - SLUG_HASH_LENGTH - 1].rstrip("-_") or "deck"
+        return f"{base}-{digest}"
+    slug = slug[:SLUG_LENGTH] or "deck"
     return f"{slug}-deck" if slug in RESERVED_SLUGS else slug
+
+
+def _without_marks(text: str) -> str:
+    return "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.category(char).startswith("M"))
 
 
 def _normal(text: str) -> str:

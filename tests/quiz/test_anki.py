@@ -198,6 +198,17 @@ def test_the_deck_header_names_the_deck(tmp_path):
     assert Deck.objects.get().name == "Languages::Spanish"
 
 
+def test_anki_decks_with_non_latin_names_keep_their_own_cards(tmp_path):
+    russian, japanese = tmp_path / "ru.txt", tmp_path / "ja.txt"
+    russian.write_text("#separator:tab\n#deck:Русский\nКак дела?\tХорошо.\nСпасибо?\tThank you.\n")
+    japanese.write_text("#separator:tab\n#deck:日本語\nこんにちは?\tHello.\n")
+    assert import_anki(russian) == "Русский: 2 created, 0 updated, 0 unchanged\n"
+    assert import_anki(japanese) == "日本語: 1 created, 0 updated, 0 unchanged\n"
+    assert import_anki(russian) == "Русский: 0 created, 0 updated, 2 unchanged\n"
+    decks = {deck.name: sorted(deck.cards.values_list("question", flat=True)) for deck in Deck.objects.all()}
+    assert decks == {"Русский": ["Как дела?", "Спасибо?"], "日本語": ["こんにちは?"]}
+
+
 fields = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=30)
 
 
