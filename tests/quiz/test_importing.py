@@ -386,3 +386,17 @@ def test_the_longest_non_latin_title_has_a_slug_within_the_field():
     for title in ("Я" * 200, "a" * 199 + "Я", "ﬃ" * 200):
         assert len(deck_slug(title)) <= 200
     assert deck_slug("a" * 199 + "Я") != deck_slug("a" * 199 + "Ж")
+
+
+def test_a_non_latin_deck_imported_under_the_old_slug_is_still_found(tmp_path, user):
+    russian, japanese = tmp_path / "ru.md", tmp_path / "ja.md"
+    russian.write_text(RUSSIAN)
+    japanese.write_text(JAPANESE)
+    import_qa(russian)
+    Deck.objects.update(slug="deck")  # what every non-Latin title slugified to before
+    card = Card.objects.get(question="Как дела?")
+    services.record_review(user=user, card_id=card.pk, grade=4, shown_version=0)
+    assert import_qa(russian) == "Русский: 0 created, 0 updated, 2 unchanged\n"
+    assert import_qa(japanese) == "日本語: 1 created, 0 updated, 0 unchanged\n"
+    assert Deck.objects.get(name="Русский").slug == "deck"  # its links and exported progress keep working
+    assert CardProgress.objects.get(user=user).card == card
