@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from quiz.importing import ImportTooSlow, export_deck, import_deck, plan_import
 from quiz.models import Card, CardProgress, Deck, Image, NewCardFrontier, ReviewLog, Tag
-from quiz.qa_format import QAFormatError, decode, parse
+from quiz.qa_format import MAX_TITLE_LENGTH, QAFormatError, decode, parse
 from quiz.uploads import ImageForm, check_images
 from quiz.widgets import MarkdownEditor, preview_of
 
@@ -44,7 +44,9 @@ class ImportForm(forms.Form):
             "bigger files import with manage.py import_qa."
         ),
     )
-    deck = forms.CharField(required=False, help_text="Optional: a deck name instead of the file's title.")
+    deck = forms.CharField(
+        required=False, max_length=MAX_TITLE_LENGTH, help_text="Optional: a deck name instead of the file's title."
+    )
     prune = forms.BooleanField(
         required=False, help_text="Also delete cards gone from the file that have review history."
     )

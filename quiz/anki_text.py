@@ -16,7 +16,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from quiz.qa_format import FormatProblem, QAFormatError
+from quiz.qa_format import FormatProblem, QAFormatError, title_problems
 
 SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|", "colon": ":"}
 HEADER_RE = re.compile(r"^#(?P<key>[a-z ]+):(?P<value>.*)$")
@@ -117,6 +117,7 @@ def _read_header(lines: list[str]) -> tuple[Header, int, list[FormatProblem]]:
             else:
                 values["skipped"] = values.get("skipped", frozenset()) | {int(value)}
         elif key == "deck":
+            problems += title_problems(value, number, "the #deck: name")
             values["deck"] = value or None
         # Other headers (#notetype:, #columns:, #if matches:) change nothing here.
     return Header(**values), number + 1, problems

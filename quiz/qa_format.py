@@ -43,6 +43,7 @@ STRUCTURAL_RE = re.compile(r"^(\s|#|>|\||[-*+][ \t]|\d{1,9}[.)][ \t])")
 # it so that it is text: parsing removes one, writing adds one.
 ESCAPED_MARKER_RE = re.compile(r"^(\\*)(Q:|A:|C:|Tags:)")
 
+MAX_TITLE_LENGTH = 200  # Deck.name's max_length
 TAG_RE = re.compile(r"^[\w\-.+/#:]+$")
 TAG_SEPARATOR_RE = re.compile(r"[\s,]+")
 MAX_TAG_LENGTH = 64  # Tag.name's max_length
@@ -134,8 +135,8 @@ def parse(text: str, deck_title: str | None = None, *, default_title: str | None
     `default_title` (the file's name) stands in for a missing one, as in
     hashcards files, which have none."""
     lines = list(enumerate(text.splitlines(), start=1))
-    title, lines = _take_title(lines)
-    title = deck_title or title or default_title
+    heading, heading_line, lines = _take_title(lines)
+    title = deck_title or heading or default_title
     lines = _unwrap_outer_fence(lines)
 
     problems: list[FormatProblem] = []
@@ -143,9 +144,15 @@ def parse(text: str, deck_title: str | None = None, *, default_title: str | None
     if problems:
         raise QAFormatError(problems)
     starts = _card_starts(lines, top)
+    first_line = lines[0][0] if lines else 1
     if not title:
-        first = lines[0][0] if lines else 1
-        problems.append(FormatProblem(first, "no deck title: start the file with a '# Title' line"))
+        problems.append(FormatProblem(first_line, "no deck title: start the file with a '# Title' line"))
+    elif deck_title:
+        problems += title_problems(deck_title, 1, "the deck name given for this file")
+    elif heading:
+        problems += title_problems(heading, heading_line, "the deck title")
+    else:
+        problems += title_problems(title, first_line, "the file name, standing in for a '# Title' line,")
     if not starts:
         last = lines[-1][0] if lines else 1
         problems.append(FormatProblem(last, "no cards found: a card starts with a line 'Q: your question'"))
@@ -204,15 +211,23 @@ def parse(text: str, deck_title: str | None = None, *, default_title: str | None
     return ParsedDeck(title=title, description=description, cards=cards)
 
 
-def _take_title(lines: list[Line]) -> tuple[str | None, list[Line]]:
-    for position, (_, text) in enumerate(lines):
+def title_problems(title: str, line: int, what: str) -> list[FormatProblem]:
+    """A deck name longer than the database column takes, as a problem
+    rather than the database's error (a 500 on the admin import page)."""
+    if len(title) <= MAX_TITLE_LENGTH:
+        return []
+    return [FormatProblem(line, f"{what} is {len(title):,} characters; at most {MAX_TITLE_LENGTH}")]
+
+
+def _take_title(lines: list[Line]) -> tuple[str | None, int, list[Line]]:
+    for position, (lineno, text) in enumerate(lines):
         if not text.strip():
             continue
         match = TITLE_RE.match(text)
         if match:
-            return match.group("title").strip(), lines[position + 1 :]
-        return None, lines[position:]
-    return None, []
+            return match.group("title").strip(), lineno, lines[position + 1 :]
+        return None, 0, lines[position:]
+    return None, 0, []
 
 
 def _is_bare_fence(text: str) -> bool:

@@ -209,6 +209,24 @@ def test_anki_decks_with_non_latin_names_keep_their_own_cards(tmp_path):
     assert decks == {"Русский": ["Как дела?", "Спасибо?"], "日本語": ["こんにちは?"]}
 
 
+def test_a_deck_name_past_200_characters_names_its_line_and_writes_nothing(tmp_path):
+    path = tmp_path / "export.txt"
+    path.write_text("#separator:tab\n#deck:" + "A" * 200 + "\nQ?\tA\n")
+    assert import_anki(path).startswith("A" * 200 + ": 1 created")
+    path.write_text("#separator:tab\n#deck:" + "B" * 201 + "\nQ?\tA\n")
+    with pytest.raises(CommandError) as error:
+        import_anki(path)
+    assert str(error.value) == f"{path}:2: the #deck: name is 201 characters; at most 200"
+    named = tmp_path / ("C" * 201 + ".txt")
+    named.write_text("Q?\tA\n")
+    with pytest.raises(CommandError) as error:
+        import_anki(named)
+    assert str(error.value) == f"{named}:1: the deck name 'CCCCCCCCCCCCCCCCCCCC'… is 201 characters; at most 200"
+    with pytest.raises(CommandError, match="^--deck is 201 characters; a deck name has at most 200$"):
+        import_anki(named, "--deck", "D" * 201)
+    assert list(Deck.objects.values_list("name", flat=True)) == ["A" * 200]
+
+
 fields = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=30)
 
 

@@ -400,3 +400,30 @@ def test_a_non_latin_deck_imported_under_the_old_slug_is_still_found(tmp_path, u
     assert import_qa(japanese) == "日本語: 1 created, 0 updated, 0 unchanged\n"
     assert Deck.objects.get(name="Русский").slug == "deck"  # its links and exported progress keep working
     assert CardProgress.objects.get(user=user).card == card
+
+
+def test_a_deck_title_past_200_characters_names_its_line_and_writes_nothing(tmp_path):
+    path = tmp_path / "long.md"
+    path.write_text("# " + "A" * 200 + "\nQ: one?\nA: a\n")
+    assert import_qa(path).startswith("A" * 200 + ": 1 created")
+    path.write_text("# " + "B" * 201 + "\nQ: one?\nA: a\n")
+    with pytest.raises(CommandError) as caught:
+        import_qa(path)
+    assert str(caught.value) == f"{path}:1: the deck title is 201 characters; at most 200"
+    named = tmp_path / ("C" * 201 + ".md")
+    named.write_text("Q: one?\nA: a\n")
+    with pytest.raises(CommandError) as caught:
+        import_qa(named)
+    assert str(caught.value) == f"{named}:1: the file name, standing in for a '# Title' line, is 201 characters; at most 200"
+    assert list(Deck.objects.values_list("name", flat=True)) == ["A" * 200]
+
+
+def test_a_deck_option_past_200_characters_is_refused_before_the_file_is_read(tmp_path):
+    path = tmp_path / "deck.md"
+    path.write_text("Q: one?\nA: a\n")
+    with pytest.raises(CommandError) as caught:
+        import_qa(path, "--deck", "D" * 201)
+    assert str(caught.value) == "--deck is 201 characters; a deck name has at most 200"
+    assert not Deck.objects.exists()
+    import_qa(path, "--deck", "D" * 200)
+    assert Deck.objects.get().name == "D" * 200
