@@ -21,6 +21,8 @@ from quiz.qa_format import FormatProblem, QAFormatError, title_problems
 SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|", "colon": ":"}
 HEADER_RE = re.compile(r"^#(?P<key>[a-z ]+):(?P<value>.*)$")
 SKIPPED_COLUMNS = ("notetype column", "deck column", "guid column")
+MAX_COLUMN = 999
+COLUMN_RE = re.compile(r"[0-9]{1,3}")
 MAX_TAG_LENGTH = 64
 LINE_RE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
@@ -110,8 +112,11 @@ def _read_header(lines: list[str]) -> tuple[Header, int, list[FormatProblem]]:
         elif key == "html":
             values["html"] = value.lower() == "true"
         elif key == "tags column" or key in SKIPPED_COLUMNS:
-            if not value.isdigit() or int(value) < 1:
-                problems.append(FormatProblem(number, f"#{key} needs a column number, not {value!r}"))
+            # Not str.isdigit: it takes '²' (which int() refuses) and '١' (which
+            # int() reads as 1), and any number of digits.
+            if not COLUMN_RE.fullmatch(value) or int(value) < 1:
+                shown = repr(value[:20]) + ("…" if len(value) > 20 else "")
+                problems.append(FormatProblem(number, f"#{key} needs a column number from 1 to {MAX_COLUMN}, not {shown}"))
             elif key == "tags column":
                 values["tags_column"] = int(value)
             else:

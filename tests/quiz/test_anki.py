@@ -191,6 +191,31 @@ def test_an_export_without_headers_reads_front_back_tags_and_skips_named_columns
     assert (full.front, full.back, full.tags, full.line) == ("Q?", "A", ("t",), 6)
 
 
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        ("#tags column:\u00b2", "1: #tags column needs a column number from 1 to 999, not '²'"),
+        ("#deck column:\u0661", "1: #deck column needs a column number from 1 to 999, not '١'"),
+        ("#guid column:" + "9" * 5000, "1: #guid column needs a column number from 1 to 999, not '99999999999999999999'…"),
+        ("#tags column:1000", "1: #tags column needs a column number from 1 to 999, not '1000'"),
+        ("#notetype column:0", "1: #notetype column needs a column number from 1 to 999, not '0'"),
+    ],
+    ids=["superscript", "arabic-indic", "5000-digits", "past-999", "zero"],
+)
+def test_a_header_column_must_be_ascii_digits_from_1_to_999(tmp_path, header, problem):
+    path = tmp_path / "export.txt"
+    path.write_text(f"{header}\nQ?\tA\tB\n")
+    with pytest.raises(CommandError) as error:
+        import_anki(path)
+    assert str(error.value) == f"{path}:{problem}"
+    assert not Deck.objects.exists()
+
+
+def test_the_highest_header_column_is_taken():
+    (note,) = parse_notes("#tags column:999\n#deck column:003\nQ?\tA\tDeck\n")
+    assert (note.front, note.back, note.tags) == ("Q?", "A", ())
+
+
 def test_the_deck_header_names_the_deck(tmp_path):
     path = tmp_path / "export.txt"
     path.write_text("#separator:tab\n#deck:Languages::Spanish\nhola?\thello\n")
