@@ -16,14 +16,13 @@ import html
 import re
 from dataclasses import dataclass
 
-from quiz.qa_format import FormatProblem, QAFormatError, title_problems
+from quiz.qa_format import FormatProblem, QAFormatError, check_tags, title_problems
 
 SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|", "colon": ":"}
 HEADER_RE = re.compile(r"^#(?P<key>[a-z ]+):(?P<value>.*)$")
 SKIPPED_COLUMNS = ("notetype column", "deck column", "guid column")
 MAX_COLUMN = 999
 COLUMN_RE = re.compile(r"[0-9]{1,3}")
-MAX_TAG_LENGTH = 64
 LINE_RE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
@@ -145,9 +144,5 @@ def _note(row: list[str], header: Header, line: int, problems: list[FormatProble
     if not front:
         problems.append(FormatProblem(line, "empty front"))
         return None
-    tags = tuple(dict.fromkeys(tags_text.split()))
-    for tag in tags:
-        if len(tag) > MAX_TAG_LENGTH:
-            problems.append(FormatProblem(line, f"tag {tag[:20]!r}… is longer than {MAX_TAG_LENGTH} characters"))
-            return None
+    tags = check_tags(line, tags_text.split(), (), problems)
     return Note(front=front, back=back, tags=tags, line=line)

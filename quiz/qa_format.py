@@ -316,21 +316,39 @@ def _unescape(lines: list[Line], top: list[bool]) -> list[Line]:
 
 
 def _tags(lineno: int, text: str, inherited: tuple[str, ...], problems: list[FormatProblem]) -> tuple[str, ...]:
-    names = list(inherited)
-    for name in TAG_SEPARATOR_RE.split(text[len(TAGS_PREFIX) :].strip()):
+    return check_tags(lineno, TAG_SEPARATOR_RE.split(text[len(TAGS_PREFIX) :].strip()), inherited, problems)
+
+
+def check_tags(
+    lineno: int, names: Iterable[str], inherited: tuple[str, ...], problems: list[FormatProblem]
+) -> tuple[str, ...]:
+    """One card's tags, inherited ones first, each once. The rules hold for
+    every import (the Anki one too): a tag must fit Tag.name and make a
+    working `/review/?tag=` link, and a card's tags stay few enough to show."""
+    tags = dict.fromkeys(inherited)  # a dict, not a list: thousands of tags stay linear
+    for name in names:
         if not name:
             continue
         if len(name) > MAX_TAG_LENGTH:
-            problems.append(FormatProblem(lineno, f"tag '{name[:20]}…' is longer than {MAX_TAG_LENGTH} characters"))
-        elif not TAG_RE.match(name):
             problems.append(
-                FormatProblem(lineno, f"tag '{name}' may use only letters, digits and - _ . + / # :")
+                FormatProblem(lineno, f"tag '{_shown(name[:20])}…' is longer than {MAX_TAG_LENGTH} characters")
             )
-        elif name not in names:
-            names.append(name)
-    if len(names) > MAX_TAGS_PER_CARD:
-        problems.append(FormatProblem(lineno, f"{len(names)} tags: a card has at most {MAX_TAGS_PER_CARD}"))
-    return tuple(names)
+        elif not TAG_RE.fullmatch(name):
+            problems.append(
+                FormatProblem(lineno, f"tag '{_shown(name)}' may use only letters, digits and - _ . + / # :")
+            )
+        else:
+            tags[name] = None
+    if len(tags) > MAX_TAGS_PER_CARD:
+        problems.append(FormatProblem(lineno, f"{len(tags)} tags: a card has at most {MAX_TAGS_PER_CARD}"))
+    return tuple(tags)
+
+
+def _shown(text: str) -> str:
+    # A problem is printed to a terminal and shown on a page: control
+    # characters and bidi overrides in it would garble both, so they are
+    # written as escapes.
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
 def _join(lines: list[Line]) -> str:

@@ -10,13 +10,14 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from quiz import images
 from quiz.anki_text import parse_notes
 from quiz.models import Card, Deck, Image, Tag
 from quiz.qa_format import QAFormatError
+from quiz.qa_format import parse as qa_parse
 from tests.quiz.test_images import picture
 
 pytestmark = pytest.mark.django_db
@@ -214,6 +215,64 @@ def test_a_header_column_must_be_ascii_digits_from_1_to_999(tmp_path, header, pr
 def test_the_highest_header_column_is_taken():
     (note,) = parse_notes("#tags column:999\n#deck column:003\nQ?\tA\tDeck\n")
     assert (note.front, note.back, note.tags) == ("Q?", "A", ())
+
+
+ALLOWED = "letters, digits and - _ . + / # :"
+
+
+@pytest.mark.parametrize(
+    ("tags", "problem"),
+    [
+        ("ok <script>", f"tag '<script>' may use only {ALLOWED}"),
+        ('a"b', f"tag 'a\"b' may use only {ALLOWED}"),
+        ("?x=1&y", f"tag '?x=1&y' may use only {ALLOWED}"),
+        ("%00", f"tag '%00' may use only {ALLOWED}"),
+        ("bell\x07", f"tag 'bell\\x07' may use only {ALLOWED}"),
+        ("\u202eevil", f"tag '\\u202eevil' may use only {ALLOWED}"),
+        ("x" * 65, "tag 'xxxxxxxxxxxxxxxxxxxx…' is longer than 64 characters"),
+        (" ".join(f"t{n}" for n in range(21)), "21 tags: a card has at most 20"),
+        (" ".join(f"t{n}" for n in range(5000)), "5000 tags: a card has at most 20"),
+    ],
+    ids=["html", "quote", "query", "percent", "control", "bidi-override", "65-characters", "21-tags", "5000-tags"],
+)
+def test_anki_tags_follow_the_qa_formats_rules(tmp_path, tags, problem):
+    path = tmp_path / "export.txt"
+    path.write_text(f"#separator:tab\n#tags column:3\nFine?\tYes\tok\nQ?\tA\t{tags}\n")
+    with pytest.raises(CommandError) as error:
+        import_anki(path)
+    assert str(error.value) == f"{path}:4: {problem}"
+    assert not Deck.objects.exists() and not Tag.objects.exists()
+
+
+def test_anki_tags_at_the_limits_import_and_link_to_their_review(tmp_path, user_client):
+    tags = ["x" * 64, "Languages::日本語", "c++", *(f"t{n}" for n in range(17))]
+    path = tmp_path / "export.txt"
+    path.write_text("#separator:tab\n#tags column:3\nQ?\tA\t" + " ".join(tags) + "\n")
+    import_anki(path)
+    assert sorted(Card.objects.get().tags.values_list("name", flat=True)) == sorted(tags)
+    for name in tags[:3]:
+        assert user_client.get(reverse("review"), {"tag": name}).status_code == 200
+
+
+tag_text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc")) | st.sampled_from("<>\"&?%#:/+._-"), min_size=1, max_size=70)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(tag_text, min_size=1, max_size=22))
+def test_anki_and_the_qa_format_take_the_same_tags(tags):
+    line = " ".join(tags)
+    # Both split the same way, and csv reads no quoted field.
+    assume(line.split() == tags and "," not in line and not line.startswith('"'))
+    try:
+        qa_tags = qa_parse(f"# D\nQ: q?\nTags: {line}\nA: a\n").cards[0].tags
+    except QAFormatError as error:
+        qa_tags = [problem.message for problem in error.problems]
+    try:
+        (note,) = parse_notes(f"#tags column:3\nq?\ta\t{line}\n")
+        anki_tags = note.tags
+    except QAFormatError as error:
+        anki_tags = [problem.message for problem in error.problems]
+    assert anki_tags == qa_tags
 
 
 def test_the_deck_header_names_the_deck(tmp_path):

@@ -263,6 +263,14 @@ def test_bad_tags_name_their_line(tags_line, message):
     assert message in caught.value.problems[0].message
 
 
+def test_a_bad_tag_is_quoted_with_its_invisible_characters_escaped():
+    with pytest.raises(QAFormatError) as caught:
+        parse("# D\nQ: one?\nTags: ok \u202eevil\x1b[31m\nA: a\n")
+    assert [str(p) for p in caught.value.problems] == [
+        "3: tag '\\u202eevil\\x1b[31m' may use only letters, digits and - _ . + / # :"
+    ]
+
+
 def test_the_longest_tag_and_the_most_tags_are_accepted():
     longest = "x" * 64
     many = " ".join(f"t{n}" for n in range(20))
