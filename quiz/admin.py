@@ -199,6 +199,9 @@ class CardAdmin(admin.ModelAdmin):
     list_display = ("short_question", "deck", "position", "tag_list", "updated_at")
     list_display_links = ("short_question",)
     list_filter = ("deck", "tags")
+    # Facet counts are one aggregate column per tag and deck in a single
+    # query, which PostgreSQL refuses past 1,664 of them.
+    show_facets = admin.ShowFacets.NEVER
     list_select_related = ("deck",)
     search_fields = ("question", "answer")
     ordering = ("deck", "position", "id")
