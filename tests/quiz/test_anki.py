@@ -217,6 +217,13 @@ def test_the_highest_header_column_is_taken():
     assert (note.front, note.back, note.tags) == ("Q?", "A", ())
 
 
+def test_the_deck_option_names_the_deck_before_the_header(tmp_path):
+    path = tmp_path / "export.txt"
+    path.write_text("#separator:tab\n#deck:Languages::Spanish\nhola?\thello\n")
+    import_anki(path, "--deck", "Spanish")
+    assert Deck.objects.get().name == "Spanish"
+
+
 ALLOWED = "letters, digits and - _ . + / # :"
 
 
