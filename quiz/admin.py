@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from quiz.importing import ImportTooSlow, export_deck, import_deck, plan_import
 from quiz.models import Card, CardProgress, Deck, Image, NewCardFrontier, ReviewLog, Tag
-from quiz.qa_format import QAFormatError, decode, parse
+from quiz.qa_format import MAX_TITLE_LENGTH, QAFormatError, decode, parse
 from quiz.uploads import ImageForm, check_images
 from quiz.widgets import MarkdownEditor, preview_of
 
@@ -44,7 +44,9 @@ class ImportForm(forms.Form):
             "bigger files import with manage.py import_qa."
         ),
     )
-    deck = forms.CharField(required=False, help_text="Optional: a deck name instead of the file's title.")
+    deck = forms.CharField(
+        required=False, max_length=MAX_TITLE_LENGTH, help_text="Optional: a deck name instead of the file's title."
+    )
     prune = forms.BooleanField(
         required=False, help_text="Also delete cards gone from the file that have review history."
     )
@@ -197,6 +199,9 @@ class CardAdmin(admin.ModelAdmin):
     list_display = ("short_question", "deck", "position", "tag_list", "updated_at")
     list_display_links = ("short_question",)
     list_filter = ("deck", "tags")
+    # Facet counts are one aggregate column per tag and deck in a single
+    # query, which PostgreSQL refuses past 1,664 of them.
+    show_facets = admin.ShowFacets.NEVER
     list_select_related = ("deck",)
     search_fields = ("question", "answer")
     ordering = ("deck", "position", "id")

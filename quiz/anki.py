@@ -22,7 +22,7 @@ from django.db import transaction
 from quiz import anki_text
 from quiz.importing import ImportReport, import_deck
 from quiz.models import Card, Deck, Image, Tag
-from quiz.qa_format import ParsedCard, ParsedDeck, QAFormatError, source_key
+from quiz.qa_format import ParsedCard, ParsedDeck, QAFormatError, source_key, title_problems
 from quiz.rendering import IMAGE_URL_PREFIX
 from quiz.uploads import check_images
 
@@ -126,6 +126,11 @@ def import_notes(text: str, *, deck_name: str, prune: bool = False) -> ImportRep
     again changes nothing. Each card's tags become the file's.
     """
     notes = anki_text.parse_notes(text)
+    # A `#deck:` header was checked on its line; a name from elsewhere (the
+    # file's) is checked here, where the database would refuse it.
+    problems = title_problems(deck_name, 1, f"the deck name {deck_name[:20]!r}…")
+    if problems:
+        raise QAFormatError(problems)
     parsed = ParsedDeck(
         title=deck_name,
         description="",

@@ -16,12 +16,13 @@ import html
 import re
 from dataclasses import dataclass
 
-from quiz.qa_format import FormatProblem, QAFormatError
+from quiz.qa_format import FormatProblem, QAFormatError, check_tags, title_problems
 
 SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|", "colon": ":"}
 HEADER_RE = re.compile(r"^#(?P<key>[a-z ]+):(?P<value>.*)$")
 SKIPPED_COLUMNS = ("notetype column", "deck column", "guid column")
-MAX_TAG_LENGTH = 64
+MAX_COLUMN = 999
+COLUMN_RE = re.compile(r"[0-9]{1,3}")
 LINE_RE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
@@ -110,13 +111,17 @@ def _read_header(lines: list[str]) -> tuple[Header, int, list[FormatProblem]]:
         elif key == "html":
             values["html"] = value.lower() == "true"
         elif key == "tags column" or key in SKIPPED_COLUMNS:
-            if not value.isdigit() or int(value) < 1:
-                problems.append(FormatProblem(number, f"#{key} needs a column number, not {value!r}"))
+            # Not str.isdigit: it takes '²' (which int() refuses) and '١' (which
+            # int() reads as 1), and any number of digits.
+            if not COLUMN_RE.fullmatch(value) or int(value) < 1:
+                shown = repr(value[:20]) + ("…" if len(value) > 20 else "")
+                problems.append(FormatProblem(number, f"#{key} needs a column number from 1 to {MAX_COLUMN}, not {shown}"))
             elif key == "tags column":
                 values["tags_column"] = int(value)
             else:
                 values["skipped"] = values.get("skipped", frozenset()) | {int(value)}
         elif key == "deck":
+            problems += title_problems(value, number, "the #deck: name")
             values["deck"] = value or None
         # Other headers (#notetype:, #columns:, #if matches:) change nothing here.
     return Header(**values), number + 1, problems
@@ -139,9 +144,5 @@ def _note(row: list[str], header: Header, line: int, problems: list[FormatProble
     if not front:
         problems.append(FormatProblem(line, "empty front"))
         return None
-    tags = tuple(dict.fromkeys(tags_text.split()))
-    for tag in tags:
-        if len(tag) > MAX_TAG_LENGTH:
-            problems.append(FormatProblem(line, f"tag {tag[:20]!r}… is longer than {MAX_TAG_LENGTH} characters"))
-            return None
+    tags = check_tags(line, tags_text.split(), (), problems)
     return Note(front=front, back=back, tags=tags, line=line)

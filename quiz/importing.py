@@ -1,7 +1,9 @@
 """Q&A Markdown files in and out of the database: import one into a deck,
 atomic and idempotent, and export a deck as one."""
 
+import hashlib
 import time
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -40,9 +42,41 @@ class ImportReport:
         return text
 
 
+SLUG_LENGTH = Deck._meta.get_field("slug").max_length
+SLUG_HASH_LENGTH = 8
+
+
 def deck_slug(name: str) -> str:
-    slug = slugify(name)[:200] or "deck"
+    """The slug a deck of this title is found by on every import: ASCII, for
+    the URLs' `<slug:>` converter. Letters the ASCII slug drops (Cyrillic,
+    CJK; not accents, which it keeps as their base letters) add a hash of
+    the Unicode slug, or two such titles would share a deck and the second
+    import would replace the first's cards."""
+    slug = slugify(name)
+    unicode_slug = slugify(name, allow_unicode=True)
+    if any(not char.isascii() for char in _without_marks(unicode_slug)):
+        digest = hashlib.sha256(unicode_slug.encode()).hexdigest()[:SLUG_HASH_LENGTH]
+        base = slug[: SLUG_LENGTH - SLUG_HASH_LENGTH - 1].rstrip("-_") or "deck"
+        return f"{base}-{digest}"
+    slug = slug[:SLUG_LENGTH] or "deck"
     return f"{slug}-deck" if slug in RESERVED_SLUGS else slug
+
+
+def _import_slug(title: str) -> str:
+    """deck_slug(title), unless the deck of exactly this name is still at the
+    slug it had before non-Latin titles got their own (all were `deck`): its
+    re-import finds it there, and its links and exported progress keep
+    working."""
+    slug = deck_slug(title)
+    old = slugify(title)[:SLUG_LENGTH] or "deck"
+    old = f"{old}-deck" if old in RESERVED_SLUGS else old
+    if old != slug and not Deck.objects.filter(slug=slug).exists() and Deck.objects.filter(slug=old, name=title).exists():
+        return old
+    return slug
+
+
+def _without_marks(text: str) -> str:
+    return "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.category(char).startswith("M"))
 
 
 def _normal(text: str) -> str:
@@ -101,7 +135,8 @@ def import_deck(parsed: ParsedDeck, *, prune: bool = False, deadline: float | No
     cannot be shown writes nothing.
     """
     assert parsed.title
-    stored = Card.objects.filter(deck__slug=deck_slug(parsed.title), source_key__isnull=False)
+    slug = _import_slug(parsed.title)
+    stored = Card.objects.filter(deck__slug=slug, source_key__isnull=False)
     texts = {key: (_normal(question), _normal(answer)) for key, question, answer in stored.values_list("source_key", "question", "answer")}
     rendered = render_cards(
         parsed,
@@ -109,9 +144,7 @@ def import_deck(parsed: ParsedDeck, *, prune: bool = False, deadline: float | No
         stored=frozenset(c.source_key for c in parsed.cards if texts.get(c.source_key) == (c.question, c.answer)),
     )
     with transaction.atomic():
-        deck, _ = Deck.objects.get_or_create(
-            slug=deck_slug(parsed.title), defaults={"name": parsed.title}
-        )
+        deck, _ = Deck.objects.get_or_create(slug=slug, defaults={"name": parsed.title})
         if parsed.description and deck.description != parsed.description:
             deck.description = parsed.description
             deck.save(update_fields=["description", "updated_at"])
@@ -262,7 +295,7 @@ def plan_import(parsed: ParsedDeck, *, prune: bool = False, deadline: float | No
     plan from drifting away from what an import does.
     """
     assert parsed.title
-    deck_exists = Deck.objects.filter(slug=deck_slug(parsed.title)).exists()
+    deck_exists = Deck.objects.filter(slug=_import_slug(parsed.title)).exists()
     with transaction.atomic():
         report = import_deck(parsed, prune=prune, deadline=deadline)
         transaction.set_rollback(True)

@@ -43,6 +43,7 @@ STRUCTURAL_RE = re.compile(r"^(\s|#|>|\||[-*+][ \t]|\d{1,9}[.)][ \t])")
 # it so that it is text: parsing removes one, writing adds one.
 ESCAPED_MARKER_RE = re.compile(r"^(\\*)(Q:|A:|C:|Tags:)")
 
+MAX_TITLE_LENGTH = 200  # Deck.name's max_length
 TAG_RE = re.compile(r"^[\w\-.+/#:]+$")
 TAG_SEPARATOR_RE = re.compile(r"[\s,]+")
 MAX_TAG_LENGTH = 64  # Tag.name's max_length
@@ -134,8 +135,8 @@ def parse(text: str, deck_title: str | None = None, *, default_title: str | None
     `default_title` (the file's name) stands in for a missing one, as in
     hashcards files, which have none."""
     lines = list(enumerate(text.splitlines(), start=1))
-    title, lines = _take_title(lines)
-    title = deck_title or title or default_title
+    heading, heading_line, lines = _take_title(lines)
+    title = deck_title or heading or default_title
     lines = _unwrap_outer_fence(lines)
 
     problems: list[FormatProblem] = []
@@ -143,9 +144,15 @@ def parse(text: str, deck_title: str | None = None, *, default_title: str | None
     if problems:
         raise QAFormatError(problems)
     starts = _card_starts(lines, top)
+    first_line = lines[0][0] if lines else 1
     if not title:
-        first = lines[0][0] if lines else 1
-        problems.append(FormatProblem(first, "no deck title: start the file with a '# Title' line"))
+        problems.append(FormatProblem(first_line, "no deck title: start the file with a '# Title' line"))
+    elif deck_title:
+        problems += title_problems(deck_title, 1, "the deck name given for this file")
+    elif heading:
+        problems += title_problems(heading, heading_line, "the deck title")
+    else:
+        problems += title_problems(title, first_line, "the file name, standing in for a '# Title' line,")
     if not starts:
         last = lines[-1][0] if lines else 1
         problems.append(FormatProblem(last, "no cards found: a card starts with a line 'Q: your question'"))
@@ -204,15 +211,23 @@ def parse(text: str, deck_title: str | None = None, *, default_title: str | None
     return ParsedDeck(title=title, description=description, cards=cards)
 
 
-def _take_title(lines: list[Line]) -> tuple[str | None, list[Line]]:
-    for position, (_, text) in enumerate(lines):
+def title_problems(title: str, line: int, what: str) -> list[FormatProblem]:
+    """A deck name longer than the database column takes, as a problem
+    rather than the database's error (a 500 on the admin import page)."""
+    if len(title) <= MAX_TITLE_LENGTH:
+        return []
+    return [FormatProblem(line, f"{what} is {len(title):,} characters; at most {MAX_TITLE_LENGTH}")]
+
+
+def _take_title(lines: list[Line]) -> tuple[str | None, int, list[Line]]:
+    for position, (lineno, text) in enumerate(lines):
         if not text.strip():
             continue
         match = TITLE_RE.match(text)
         if match:
-            return match.group("title").strip(), lines[position + 1 :]
-        return None, lines[position:]
-    return None, []
+            return match.group("title").strip(), lineno, lines[position + 1 :]
+        return None, 0, lines[position:]
+    return None, 0, []
 
 
 def _is_bare_fence(text: str) -> bool:
@@ -301,21 +316,39 @@ def _unescape(lines: list[Line], top: list[bool]) -> list[Line]:
 
 
 def _tags(lineno: int, text: str, inherited: tuple[str, ...], problems: list[FormatProblem]) -> tuple[str, ...]:
-    names = list(inherited)
-    for name in TAG_SEPARATOR_RE.split(text[len(TAGS_PREFIX) :].strip()):
+    return check_tags(lineno, TAG_SEPARATOR_RE.split(text[len(TAGS_PREFIX) :].strip()), inherited, problems)
+
+
+def check_tags(
+    lineno: int, names: Iterable[str], inherited: tuple[str, ...], problems: list[FormatProblem]
+) -> tuple[str, ...]:
+    """One card's tags, inherited ones first, each once. The rules hold for
+    every import (the Anki one too): a tag must fit Tag.name and make a
+    working `/review/?tag=` link, and a card's tags stay few enough to show."""
+    tags = dict.fromkeys(inherited)  # a dict, not a list: thousands of tags stay linear
+    for name in names:
         if not name:
             continue
         if len(name) > MAX_TAG_LENGTH:
-            problems.append(FormatProblem(lineno, f"tag '{name[:20]}…' is longer than {MAX_TAG_LENGTH} characters"))
-        elif not TAG_RE.match(name):
             problems.append(
-                FormatProblem(lineno, f"tag '{name}' may use only letters, digits and - _ . + / # :")
+                FormatProblem(lineno, f"tag '{_shown(name[:20])}…' is longer than {MAX_TAG_LENGTH} characters")
             )
-        elif name not in names:
-            names.append(name)
-    if len(names) > MAX_TAGS_PER_CARD:
-        problems.append(FormatProblem(lineno, f"{len(names)} tags: a card has at most {MAX_TAGS_PER_CARD}"))
-    return tuple(names)
+        elif not TAG_RE.fullmatch(name):
+            problems.append(
+                FormatProblem(lineno, f"tag '{_shown(name)}' may use only letters, digits and - _ . + / # :")
+            )
+        else:
+            tags[name] = None
+    if len(tags) > MAX_TAGS_PER_CARD:
+        problems.append(FormatProblem(lineno, f"{len(tags)} tags: a card has at most {MAX_TAGS_PER_CARD}"))
+    return tuple(tags)
+
+
+def _shown(text: str) -> str:
+    # A problem is printed to a terminal and shown on a page: control
+    # characters and bidi overrides in it would garble both, so they are
+    # written as escapes.
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
 def _join(lines: list[Line]) -> str:

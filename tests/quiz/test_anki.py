@@ -10,13 +10,14 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from quiz import images
 from quiz.anki_text import parse_notes
 from quiz.models import Card, Deck, Image, Tag
 from quiz.qa_format import QAFormatError
+from quiz.qa_format import parse as qa_parse
 from tests.quiz.test_images import picture
 
 pytestmark = pytest.mark.django_db
@@ -191,11 +192,130 @@ def test_an_export_without_headers_reads_front_back_tags_and_skips_named_columns
     assert (full.front, full.back, full.tags, full.line) == ("Q?", "A", ("t",), 6)
 
 
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        ("#tags column:\u00b2", "1: #tags column needs a column number from 1 to 999, not '²'"),
+        ("#deck column:\u0661", "1: #deck column needs a column number from 1 to 999, not '١'"),
+        ("#guid column:" + "9" * 5000, "1: #guid column needs a column number from 1 to 999, not '99999999999999999999'…"),
+        ("#tags column:1000", "1: #tags column needs a column number from 1 to 999, not '1000'"),
+        ("#notetype column:0", "1: #notetype column needs a column number from 1 to 999, not '0'"),
+    ],
+    ids=["superscript", "arabic-indic", "5000-digits", "past-999", "zero"],
+)
+def test_a_header_column_must_be_ascii_digits_from_1_to_999(tmp_path, header, problem):
+    path = tmp_path / "export.txt"
+    path.write_text(f"{header}\nQ?\tA\tB\n")
+    with pytest.raises(CommandError) as error:
+        import_anki(path)
+    assert str(error.value) == f"{path}:{problem}"
+    assert not Deck.objects.exists()
+
+
+def test_the_highest_header_column_is_taken():
+    (note,) = parse_notes("#tags column:999\n#deck column:003\nQ?\tA\tDeck\n")
+    assert (note.front, note.back, note.tags) == ("Q?", "A", ())
+
+
+def test_the_deck_option_names_the_deck_before_the_header(tmp_path):
+    path = tmp_path / "export.txt"
+    path.write_text("#separator:tab\n#deck:Languages::Spanish\nhola?\thello\n")
+    import_anki(path, "--deck", "Spanish")
+    assert Deck.objects.get().name == "Spanish"
+
+
+ALLOWED = "letters, digits and - _ . + / # :"
+
+
+@pytest.mark.parametrize(
+    ("tags", "problem"),
+    [
+        ("ok <script>", f"tag '<script>' may use only {ALLOWED}"),
+        ('a"b', f"tag 'a\"b' may use only {ALLOWED}"),
+        ("?x=1&y", f"tag '?x=1&y' may use only {ALLOWED}"),
+        ("%00", f"tag '%00' may use only {ALLOWED}"),
+        ("bell\x07", f"tag 'bell\\x07' may use only {ALLOWED}"),
+        ("\u202eevil", f"tag '\\u202eevil' may use only {ALLOWED}"),
+        ("x" * 65, "tag 'xxxxxxxxxxxxxxxxxxxx…' is longer than 64 characters"),
+        (" ".join(f"t{n}" for n in range(21)), "21 tags: a card has at most 20"),
+        (" ".join(f"t{n}" for n in range(5000)), "5000 tags: a card has at most 20"),
+    ],
+    ids=["html", "quote", "query", "percent", "control", "bidi-override", "65-characters", "21-tags", "5000-tags"],
+)
+def test_anki_tags_follow_the_qa_formats_rules(tmp_path, tags, problem):
+    path = tmp_path / "export.txt"
+    path.write_text(f"#separator:tab\n#tags column:3\nFine?\tYes\tok\nQ?\tA\t{tags}\n")
+    with pytest.raises(CommandError) as error:
+        import_anki(path)
+    assert str(error.value) == f"{path}:4: {problem}"
+    assert not Deck.objects.exists() and not Tag.objects.exists()
+
+
+def test_anki_tags_at_the_limits_import_and_link_to_their_review(tmp_path, user_client):
+    tags = ["x" * 64, "Languages::日本語", "c++", *(f"t{n}" for n in range(17))]
+    path = tmp_path / "export.txt"
+    path.write_text("#separator:tab\n#tags column:3\nQ?\tA\t" + " ".join(tags) + "\n")
+    import_anki(path)
+    assert sorted(Card.objects.get().tags.values_list("name", flat=True)) == sorted(tags)
+    for name in tags[:3]:
+        assert user_client.get(reverse("review"), {"tag": name}).status_code == 200
+
+
+tag_text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc")) | st.sampled_from("<>\"&?%#:/+._-"), min_size=1, max_size=70)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(tag_text, min_size=1, max_size=22))
+def test_anki_and_the_qa_format_take_the_same_tags(tags):
+    line = " ".join(tags)
+    # Both split the same way, and csv reads no quoted field.
+    assume(line.split() == tags and "," not in line and not line.startswith('"'))
+    try:
+        qa_tags = qa_parse(f"# D\nQ: q?\nTags: {line}\nA: a\n").cards[0].tags
+    except QAFormatError as error:
+        qa_tags = [problem.message for problem in error.problems]
+    try:
+        (note,) = parse_notes(f"#tags column:3\nq?\ta\t{line}\n")
+        anki_tags = note.tags
+    except QAFormatError as error:
+        anki_tags = [problem.message for problem in error.problems]
+    assert anki_tags == qa_tags
+
+
 def test_the_deck_header_names_the_deck(tmp_path):
     path = tmp_path / "export.txt"
     path.write_text("#separator:tab\n#deck:Languages::Spanish\nhola?\thello\n")
     import_anki(path)
     assert Deck.objects.get().name == "Languages::Spanish"
+
+
+def test_anki_decks_with_non_latin_names_keep_their_own_cards(tmp_path):
+    russian, japanese = tmp_path / "ru.txt", tmp_path / "ja.txt"
+    russian.write_text("#separator:tab\n#deck:Русский\nКак дела?\tХорошо.\nСпасибо?\tThank you.\n")
+    japanese.write_text("#separator:tab\n#deck:日本語\nこんにちは?\tHello.\n")
+    assert import_anki(russian) == "Русский: 2 created, 0 updated, 0 unchanged\n"
+    assert import_anki(japanese) == "日本語: 1 created, 0 updated, 0 unchanged\n"
+    assert import_anki(russian) == "Русский: 0 created, 0 updated, 2 unchanged\n"
+    decks = {deck.name: sorted(deck.cards.values_list("question", flat=True)) for deck in Deck.objects.all()}
+    assert decks == {"Русский": ["Как дела?", "Спасибо?"], "日本語": ["こんにちは?"]}
+
+
+def test_a_deck_name_past_200_characters_names_its_line_and_writes_nothing(tmp_path):
+    path = tmp_path / "export.txt"
+    path.write_text("#separator:tab\n#deck:" + "A" * 200 + "\nQ?\tA\n")
+    assert import_anki(path).startswith("A" * 200 + ": 1 created")
+    path.write_text("#separator:tab\n#deck:" + "B" * 201 + "\nQ?\tA\n")
+    with pytest.raises(CommandError) as error:
+        import_anki(path)
+    assert str(error.value) == f"{path}:2: the #deck: name is 201 characters; at most 200"
+    named = tmp_path / ("C" * 201 + ".txt")
+    named.write_text("Q?\tA\n")
+    with pytest.raises(CommandError) as error:
+        import_anki(named)
+    assert str(error.value) == f"{named}:1: the deck name 'CCCCCCCCCCCCCCCCCCCC'… is 201 characters; at most 200"
+    with pytest.raises(CommandError, match="^--deck is 201 characters; a deck name has at most 200$"):
+        import_anki(named, "--deck", "D" * 201)
+    assert list(Deck.objects.values_list("name", flat=True)) == ["A" * 200]
 
 
 fields = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=30)

@@ -136,3 +136,27 @@ def test_a_clear_box_sent_with_no_file_is_the_same_form_error(staff_client):
     assert response.status_code == 200
     assert "Choose a Q&amp;A file." in response.content.decode()
     assert not Deck.objects.exists()
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "import"])
+def test_a_deck_title_past_200_characters_is_a_problem_not_an_error_page(staff_client, dry_run):
+    extra = {"dry_run": "1"} if dry_run else {}
+    long_title = SimpleUploadedFile("long.md", ("# " + "A" * 201 + "\nQ: one?\nA: a\n").encode())
+    response = staff_client.post(IMPORT, {"file": long_title, **extra})
+    assert response.status_code == 200
+    assert "<code>long.md:1: the deck title is 201 characters; at most 200</code>" in response.content.decode()
+    long_name = SimpleUploadedFile("N" * 201 + ".md", b"Q: one?\nA: a\n")
+    html = staff_client.post(IMPORT, {"file": long_name, **extra}).content.decode()
+    assert "is 201 characters; at most 200</code>" in html and "standing in for a &#x27;# Title&#x27; line" in html
+    upload = SimpleUploadedFile("c.md", b"Q: one?\nA: a\n")
+    html = staff_client.post(IMPORT, {"file": upload, "deck": "D" * 201, **extra}).content.decode()
+    assert "Ensure this value has at most 200 characters (it has 201)." in html
+    assert not Deck.objects.exists()
+
+    at_limit = SimpleUploadedFile("c.md", ("# " + "A" * 200 + "\nQ: one?\nA: a\n").encode())
+    html = staff_client.post(IMPORT, {"file": at_limit, **extra}).content.decode()
+    assert ("Dry run: nothing has been written yet" if dry_run else '<strong data-count="created">1</strong>') in html
+    upload = SimpleUploadedFile("c.md", b"Q: one?\nA: a\n")
+    html = staff_client.post(IMPORT, {"file": upload, "deck": "D" * 200, **extra}).content.decode()
+    assert "Ensure this value" not in html
+    assert sorted(Deck.objects.values_list("name", flat=True)) == ([] if dry_run else ["A" * 200, "D" * 200])

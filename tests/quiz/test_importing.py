@@ -1,12 +1,18 @@
 import os
+import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import resolve, reverse
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from quiz import services
+from quiz.importing import deck_slug
 from quiz.models import Card, CardProgress, Deck, ReviewLog
 
 pytestmark = pytest.mark.django_db
@@ -330,3 +336,94 @@ def test_an_unchanged_reimport_renders_nothing_but_still_checks_the_limits(tmp_p
     path.write_text("# Deck\nQ: two?\nA: " + "x" * 10_001 + "\n\nQ: one?\nA: first, edited\n")
     with pytest.raises(CommandError, match=":2: this card's answer cannot be shown: 10,001 characters"):
         import_qa(path)
+
+
+# Deck slugs ------------------------------------------------------------------
+
+RUSSIAN = "# Русский\nQ: Как дела?\nA: Хорошо.\n\nQ: Спасибо?\nA: Thank you.\n"
+JAPANESE = "# 日本語\nQ: こんにちは?\nA: Hello.\n"
+
+
+def test_decks_with_non_latin_titles_keep_their_own_cards(tmp_path, user_client):
+    russian, japanese = tmp_path / "ru.md", tmp_path / "ja.md"
+    russian.write_text(RUSSIAN)
+    japanese.write_text(JAPANESE)
+    assert import_qa(russian).startswith("Русский: 2 created, 0 updated, 0 unchanged\n")
+    # Under one slug for both, this import replaced the Russian deck's cards.
+    assert import_qa(japanese) == "日本語: 1 created, 0 updated, 0 unchanged\n"
+    decks = {deck.name: deck for deck in Deck.objects.all()}
+    assert sorted(decks["Русский"].cards.values_list("question", flat=True)) == ["Как дела?", "Спасибо?"]
+    assert list(decks["日本語"].cards.values_list("question", flat=True)) == ["こんにちは?"]
+    for deck in decks.values():
+        assert user_client.get(deck.get_absolute_url()).status_code == 200
+    assert import_qa(russian) == "Русский: 0 created, 0 updated, 2 unchanged\n"
+    assert import_qa(japanese) == "日本語: 0 created, 0 updated, 1 unchanged\n"
+    assert Deck.objects.count() == 2
+
+
+def test_a_deck_slug_is_ascii_and_keeps_what_slugify_would_drop_as_a_hash():
+    assert deck_slug("Café au lait") == "cafe-au-lait"  # accents alone need no hash
+    assert deck_slug("Tensorflow Quiz - interview-oriented") == "tensorflow-quiz-interview-oriented"
+    assert deck_slug("grade") == "grade-deck"
+    russian = deck_slug("Русский")
+    assert re.fullmatch(r"deck-[0-9a-f]{8}", russian)
+    assert deck_slug("  русский ") == russian  # case and spacing, as for Latin titles
+    assert deck_slug("日本語") != russian
+    assert re.fullmatch(r"spanish-[0-9a-f]{8}", deck_slug("Spanish Испанский"))
+    assert deck_slug("Spanish Испанский") != deck_slug("Spanish Итальянский")
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_every_deck_slug_fits_the_url_converter_and_the_field(title):
+    slug = deck_slug(title)
+    assert re.fullmatch(r"[-a-zA-Z0-9_]{1,200}", slug)
+    assert resolve(reverse("deck_detail", args=[slug])).kwargs == {"slug": slug}
+    assert deck_slug(title) == slug
+
+
+def test_the_longest_non_latin_title_has_a_slug_within_the_field():
+    for title in ("Я" * 200, "a" * 199 + "Я", "ﬃ" * 200):
+        assert len(deck_slug(title)) <= 200
+    assert deck_slug("a" * 199 + "Я") != deck_slug("a" * 199 + "Ж")
+
+
+def test_a_non_latin_deck_imported_under_the_old_slug_is_still_found(tmp_path, user):
+    russian, japanese = tmp_path / "ru.md", tmp_path / "ja.md"
+    russian.write_text(RUSSIAN)
+    japanese.write_text(JAPANESE)
+    import_qa(russian)
+    Deck.objects.update(slug="deck")  # what every non-Latin title slugified to before
+    card = Card.objects.get(question="Как дела?")
+    services.record_review(user=user, card_id=card.pk, grade=4, shown_version=0)
+    assert import_qa(russian) == "Русский: 0 created, 0 updated, 2 unchanged\n"
+    assert import_qa(japanese) == "日本語: 1 created, 0 updated, 0 unchanged\n"
+    assert Deck.objects.get(name="Русский").slug == "deck"  # its links and exported progress keep working
+    assert CardProgress.objects.get(user=user).card == card
+
+
+def test_a_deck_title_past_200_characters_names_its_line_and_writes_nothing(tmp_path):
+    path = tmp_path / "long.md"
+    path.write_text("# " + "A" * 200 + "\nQ: one?\nA: a\n")
+    assert import_qa(path).startswith("A" * 200 + ": 1 created")
+    path.write_text("# " + "B" * 201 + "\nQ: one?\nA: a\n")
+    with pytest.raises(CommandError) as caught:
+        import_qa(path)
+    assert str(caught.value) == f"{path}:1: the deck title is 201 characters; at most 200"
+    named = tmp_path / ("C" * 201 + ".md")
+    named.write_text("Q: one?\nA: a\n")
+    with pytest.raises(CommandError) as caught:
+        import_qa(named)
+    assert str(caught.value) == f"{named}:1: the file name, standing in for a '# Title' line, is 201 characters; at most 200"
+    assert list(Deck.objects.values_list("name", flat=True)) == ["A" * 200]
+
+
+def test_a_deck_option_past_200_characters_is_refused_before_the_file_is_read(tmp_path):
+    path = tmp_path / "deck.md"
+    path.write_text("Q: one?\nA: a\n")
+    with pytest.raises(CommandError) as caught:
+        import_qa(path, "--deck", "D" * 201)
+    assert str(caught.value) == "--deck is 201 characters; a deck name has at most 200"
+    assert not Deck.objects.exists()
+    import_qa(path, "--deck", "D" * 200)
+    assert Deck.objects.get().name == "D" * 200

@@ -86,6 +86,26 @@ def test_deck_name_option_overrides_the_title():
     assert parse("Q: a?\nb", deck_title="Other").title == "Other"
 
 
+def test_a_title_at_the_length_limit_is_taken_and_one_past_it_names_its_line():
+    at_limit = "A" * 200
+    assert parse(f"\n# {at_limit}\nQ: a?\nb").title == at_limit
+    assert parse("Q: a?\nb", deck_title=at_limit).title == at_limit
+    assert parse("Q: a?\nb", default_title=at_limit).title == at_limit
+    for text, kwargs, problem in [
+        (f"\n# {at_limit}A\nQ: a?\nb", {}, "2: the deck title is 201 characters; at most 200"),
+        ("# " + "A" * 5000 + "\nQ: a?\nb", {}, "1: the deck title is 5,000 characters; at most 200"),
+        ("# D\nQ: a?\nb", {"deck_title": at_limit + "A"}, "1: the deck name given for this file is 201 characters; at most 200"),
+        (
+            "\nQ: a?\nb",
+            {"default_title": at_limit + "A"},
+            "2: the file name, standing in for a '# Title' line, is 201 characters; at most 200",
+        ),
+    ]:
+        with pytest.raises(QAFormatError) as caught:
+            parse(text, **kwargs)
+        assert [str(p) for p in caught.value.problems] == [problem]
+
+
 def test_source_key_is_stable_and_depends_on_deck_and_question():
     assert source_key("Deck", "What is X?") == source_key("deck ", "what  is x?")
     assert source_key("Deck", "What is X?") != source_key("Other", "What is X?")
@@ -241,6 +261,14 @@ def test_bad_tags_name_their_line(tags_line, message):
         parse(f"# D\nQ: one?\nA: a\n\nQ: two?\n{tags_line}\nA: b\n")
     assert caught.value.problems[0].line == 6
     assert message in caught.value.problems[0].message
+
+
+def test_a_bad_tag_is_quoted_with_its_invisible_characters_escaped():
+    with pytest.raises(QAFormatError) as caught:
+        parse("# D\nQ: one?\nTags: ok \u202eevil\x1b[31m\nA: a\n")
+    assert [str(p) for p in caught.value.problems] == [
+        "3: tag '\\u202eevil\\x1b[31m' may use only letters, digits and - _ . + / # :"
+    ]
 
 
 def test_the_longest_tag_and_the_most_tags_are_accepted():

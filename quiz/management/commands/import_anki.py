@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from quiz.anki import import_notes
 from quiz.anki_text import deck_name
-from quiz.qa_format import QAFormatError, decode
+from quiz.qa_format import MAX_TITLE_LENGTH, QAFormatError, decode
 
 
 class Command(BaseCommand):
@@ -23,6 +23,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file: Path, deck: str | None, prune: bool, **options) -> None:
+        if deck is not None and len(deck) > MAX_TITLE_LENGTH:
+            raise CommandError(f"--deck is {len(deck):,} characters; a deck name has at most {MAX_TITLE_LENGTH}")
         try:
             data = file.read_bytes()
         except OSError as error:

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from quiz.importing import import_deck
-from quiz.qa_format import QAFormatError, decode, parse
+from quiz.qa_format import MAX_TITLE_LENGTH, QAFormatError, decode, parse
 from quiz.uploads import check_images
 
 
@@ -20,6 +20,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file: Path, deck: str | None, prune: bool, **options) -> None:
+        if deck is not None and len(deck) > MAX_TITLE_LENGTH:
+            raise CommandError(f"--deck is {len(deck):,} characters; a deck name has at most {MAX_TITLE_LENGTH}")
         try:
             data = file.read_bytes()
         except OSError as error:
