@@ -48,6 +48,10 @@ TAG_RE = re.compile(r"^[\w\-.+/#:]+$")
 TAG_SEPARATOR_RE = re.compile(r"[\s,]+")
 MAX_TAG_LENGTH = 64  # Tag.name's max_length
 MAX_TAGS_PER_CARD = 20
+# Each deletion is a card holding the whole note, so a note's cost grows with
+# the square of its deletions (900 in one 9 KB line took two minutes and
+# 1.5 GB to import).
+MAX_CLOZE_DELETIONS = 30
 
 CLOZE_PLACEHOLDER = "[…]"
 # The deletion a cloze card asks for, highlighted on its answer side: raw
@@ -425,6 +429,11 @@ def _cloze_cards(cloze: str, lineno: int, problems: list[FormatProblem]) -> list
         return []
     if not deletions:
         problems.append(FormatProblem(lineno, "a cloze card needs a [deletion]: C: [Paris] is the capital of France."))
+        return []
+    if len(deletions) > MAX_CLOZE_DELETIONS:
+        problems.append(
+            FormatProblem(lineno, f"{len(deletions)} cloze deletions in one note; at most {MAX_CLOZE_DELETIONS} (split it into several C: lines)")
+        )
         return []
     cards = []
     for hidden in range(len(deletions)):

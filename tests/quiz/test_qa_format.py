@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from quiz.qa_format import QAFormatError, decode, parse, source_key
+from quiz.qa_format import MAX_CLOZE_DELETIONS, QAFormatError, decode, parse, source_key
 
 SEED = "fixtures/tensorflow-quiz.md"
 
@@ -363,6 +363,16 @@ def test_bad_cloze_lines_name_their_line(line, message):
         parse(f"# D\nQ: one?\nA: a\n\n{line}\n")
     assert caught.value.problems[0].line == 5 + line.count("\n")
     assert message in caught.value.problems[0].message
+
+
+def test_a_cloze_note_holds_at_most_so_many_deletions():
+    at_limit = " ".join(f"[w{n}]" for n in range(MAX_CLOZE_DELETIONS))
+    assert len(parse(f"# D\nC: {at_limit}\n").cards) == MAX_CLOZE_DELETIONS
+    with pytest.raises(QAFormatError) as caught:
+        parse(f"# D\nQ: one?\nA: a\n\nC: {at_limit} [one-more]\n")
+    assert str(caught.value.problems[0]) == (
+        f"5: {MAX_CLOZE_DELETIONS + 1} cloze deletions in one note; at most {MAX_CLOZE_DELETIONS} (split it into several C: lines)"
+    )
 
 
 def test_a_repeated_cloze_note_is_a_duplicate():
