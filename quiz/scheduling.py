@@ -42,6 +42,15 @@ GRADE_DESCRIPTIONS = {
 FOUR_BUTTONS = {1: "Again", 3: "Hard", 4: "Good", 5: "Easy"}
 
 
+def grade_name(grade: int, *, four_buttons: bool = False) -> str:
+    """What the person's own buttons call a grade. In the four-button layout
+    a grade it has no button for (given before a switch of layout) keeps its
+    six-button name."""
+    if four_buttons and grade in FOUR_BUTTONS:
+        return FOUR_BUTTONS[grade]
+    return GRADE_MEANINGS[grade]
+
+
 @dataclass(frozen=True, slots=True)
 class State:
     easiness: Decimal

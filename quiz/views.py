@@ -103,12 +103,15 @@ def deck_export(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def card_detail(request: HttpRequest, card_id: int) -> HttpResponse:
     card = get_object_or_404(Card.objects.select_related("deck"), pk=card_id)
+    # Only ever the viewer's own history, its grades named as their buttons are.
+    history = list(ReviewLog.objects.filter(user=request.user, card=card).order_by("reviewed_at", "id"))
+    for entry in history:
+        entry.grade_name = scheduling.grade_name(entry.grade, four_buttons=request.user.grade_buttons == "four")
     context = {
         "card": card,
         "nav": "decks",
         "progress": CardProgress.objects.filter(user=request.user, card=card).first(),
-        # Only ever the viewer's own history.
-        "history": ReviewLog.objects.filter(user=request.user, card=card).order_by("reviewed_at", "id"),
+        "history": history,
     }
     return render(request, "quiz/card-detail.html", context)
 
@@ -634,6 +637,10 @@ def stats_view(request: HttpRequest) -> HttpResponse:
     intervals = stats.interval_distribution(user, deck=deck, tag=tag)
     easiness = stats.easiness_distribution(user, deck=deck, tag=tag)
     buttons = stats.answer_buttons(user, deck=deck, tag=tag)
+    four_buttons = user.grade_buttons == "four"
+    if four_buttons:
+        # The four buttons, and a grade they have no button for only if it was given.
+        buttons = [(grade, count) for grade, count in buttons if grade in scheduling.FOUR_BUTTONS or count]
     most_lapses, lowest_easiness = stats.hardest_cards(user, deck=deck, tag=tag)
     retention = stats.retention(user, day=day, deck=deck, tag=tag)
     context = {
@@ -687,15 +694,15 @@ def stats_view(request: HttpRequest) -> HttpResponse:
         "easiness": easiness,
         "buttons_chart": charts.bar_chart(
             title="Answer buttons",
-            x_label="Grade",
+            x_label="Button" if four_buttons else "Grade",
             y_label="Answers",
-            labels=[str(grade) for grade, _ in buttons],
-            tooltip_labels=[f"{grade} · {scheduling.GRADE_MEANINGS[grade]}" for grade, _ in buttons],
+            labels=[scheduling.grade_name(grade, four_buttons=True) if four_buttons else str(grade) for grade, _ in buttons],
+            tooltip_labels=[f"{grade} · {scheduling.grade_name(grade, four_buttons=four_buttons)}" for grade, _ in buttons],
             series=[charts.Series("bar-grade", "answers", [count for _, count in buttons], one="answer")],
             width=420,
             height=220,
         ),
-        "buttons": [(grade, scheduling.GRADE_MEANINGS[grade], count) for grade, count in buttons],
+        "buttons": [(grade, scheduling.grade_name(grade, four_buttons=four_buttons), count) for grade, count in buttons],
         "most_lapses": most_lapses,
         "lowest_easiness": lowest_easiness,
     }

@@ -187,8 +187,8 @@ def test_card_page_shows_only_the_viewers_history(user, user_client, other_user,
     html = user_client.get(card.get_absolute_url()).content.decode()
     progress = CardProgress.objects.get(user=user, card=card)
     assert f'<time datetime="{progress.due:%Y-%m-%d}">' in html
-    assert html.count('<td class="num">4</td>') == 1
-    assert '<td class="num">1</td>' not in html
+    assert html.count('<td class="num">4 · Good</td>') == 1
+    assert '<td class="num">1 · Wrong</td>' not in html
 
 
 # Export, re-import, reset, delete ------------------------------------------------------
@@ -339,3 +339,23 @@ def test_hardest_cards_show_questions_as_text_not_markdown(user, user_client, ma
     html = user_client.get(reverse("stats")).content.decode()
     assert "How does tf.function speed up eager code?" in html
     assert "`tf.function`" not in html and "*eager*" not in html
+
+
+@pytest.mark.parametrize("layout", ["four", "six"])
+def test_grades_are_named_as_the_learners_own_buttons(make_user, client, make_card, layout):
+    user = make_user(grade_buttons=layout)
+    client.force_login(user)
+    card = make_card()
+    services.record_review(user=user, card_id=card.pk, grade=5, shown_version=0)
+    services.record_review(user=user, card_id=card.pk, grade=2, shown_version=1)  # no four-button grade: given before a switch
+    buttons_table = client.get(reverse("stats")).content.decode().split('id="buttons-heading"')[1].split("</details>")[0]
+    history = client.get(card.get_absolute_url()).content.decode()
+    if layout == "four":
+        for name in ("1 · Again", "3 · Hard", "4 · Good", "5 · Easy", "2 · Almost"):
+            assert name in buttons_table, name
+        assert "0 · Blackout" not in buttons_table  # no button, never given
+        assert ">5 · Easy<" in history and ">2 · Almost<" in history
+    else:
+        for name in ("0 · Blackout", "1 · Wrong", "2 · Almost", "3 · Hard", "4 · Good", "5 · Perfect"):
+            assert name in buttons_table, name
+        assert ">5 · Perfect<" in history
