@@ -41,6 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "learning": sum(row.learning for row in deck_rows),
             "suspended": sum(row.suspended for row in deck_rows),
         },
+        "new_limit_shared": sum(row.new for row in deck_rows) > queue.new_left,
         "today": stats.today_numbers(user, day=day),
         "streak": stats.streak(user, day=day),
     }

@@ -57,6 +57,19 @@ def test_dashboard_numbers_per_deck_and_today(user, user_client, deck_with_cards
     ) in totals
 
 
+def test_home_says_when_decks_share_the_new_card_limit(make_user, client, deck_with_cards):
+    user = make_user(new_cards_per_day=3)
+    client.force_login(user)
+    deck_with_cards(2)
+    page = client.get(reverse("home")).content.decode()
+    assert 'data-testid="new-limit-note"' not in page  # one deck's 2 fit in the 3
+    deck_with_cards(2)
+    page = client.get(reverse("home")).content.decode()
+    assert "your 3 new cards a day are shared by all decks" in page
+    totals = page.split("<tfoot>")[1].split("</tfoot>")[0]
+    assert '<td class="num" data-label="New today">3</td>' in totals
+
+
 def test_dashboard_counts_what_the_review_queue_will_show(user, deck_with_cards):
     """A buried card waits until tomorrow: neither due nor in today's drill."""
     deck = deck_with_cards(2)
