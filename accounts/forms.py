@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UserCreationForm
+from django.http import HttpRequest
 
 from accounts import throttle
 from accounts.models import User, validate_time_zone
@@ -115,3 +116,37 @@ class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
 
 class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
     pass
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with as many mails as accounts/throttle.py allows:
+    every request counts, whether or not the address has an account, so the
+    pause tells nobody which addresses do."""
+
+    paused_messages = {
+        "email": (
+            "A reset link has been asked for this address %(limit)s times in %(window)s minutes. "
+            "Look for the mails already sent, or try again in %(left)s."
+        ),
+        "address": (
+            "Too many reset links asked for from your network. "
+            "Asking for more is paused for %(window)s minutes after the first: try again in %(left)s."
+        ),
+    }
+
+    def __init__(self, *args, request: HttpRequest, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if paused := throttle.reset_paused(self.request, email):
+            left = f"{paused.minutes_left} minute{'s' if paused.minutes_left != 1 else ''}"
+            raise forms.ValidationError(
+                self.paused_messages[paused.scope],
+                code="paused",
+                params={"window": throttle.WINDOW_MINUTES, "left": left, "limit": throttle.RESET_LIMITS[paused.scope]},
+            )
+        throttle.record_reset(self.request, email)
+        return email
+

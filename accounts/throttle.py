@@ -85,22 +85,33 @@ def _keys(request: HttpRequest, username: str) -> dict[str, str]:
 
 LIMITS = {"account": ACCOUNT_ADDRESS_LIMIT, "address": ADDRESS_LIMIT}
 
+# Password-reset mails: each one lands in somebody's inbox, so a script must
+# not be able to send them by the thousand, to one person or to many.
+RESET_EMAIL_LIMIT = 3  # mails asked for one address, from anywhere
+RESET_ADDRESS_LIMIT = 10  # mails asked for from one network, any addresses
+RESET_LIMITS = {"email": RESET_EMAIL_LIMIT, "address": RESET_ADDRESS_LIMIT}
 
-def lockout(request: HttpRequest, username: str) -> Lockout | None:
-    """Why logging in is paused for this account from this client, if it is."""
-    keys = _keys(request, username)
+
+def _reset_keys(request: HttpRequest, email: str) -> dict[str, str]:
+    return {
+        "email": "password-resets:email:" + _hash(email.strip().casefold()),
+        "address": "password-resets:address:" + _hash(client_address(request)),
+    }
+
+
+def _paused(keys: dict[str, str], limits: dict[str, int]) -> Lockout | None:
     counts = cache.get_many(keys.values())
     now = time.time()
-    for scope in ("address", "account"):  # the wider pause explains more
+    for scope in ("address", *(scope for scope in keys if scope != "address")):  # the wider pause explains more
         count, ends_at = counts.get(keys[scope], (0, now))
-        if count >= LIMITS[scope] and ends_at > now:
+        if count >= limits[scope] and ends_at > now:
             return Lockout(scope, math.ceil(ends_at - now))
     return None
 
 
-def record_failure(request: HttpRequest, username: str) -> None:
+def _count(keys: dict[str, str]) -> None:
     now = time.time()
-    for key in _keys(request, username).values():
+    for key in keys.values():
         if cache.add(key, (1, now + WINDOW_SECONDS), WINDOW_SECONDS):
             continue
         count, ends_at = cache.get(key, (0, now + WINDOW_SECONDS))
@@ -109,7 +120,25 @@ def record_failure(request: HttpRequest, username: str) -> None:
         cache.set(key, (count + 1, ends_at), max(1, math.ceil(ends_at - now)))
 
 
+def lockout(request: HttpRequest, username: str) -> Lockout | None:
+    """Why logging in is paused for this account from this client, if it is."""
+    return _paused(_keys(request, username), LIMITS)
+
+
+def record_failure(request: HttpRequest, username: str) -> None:
+    _count(_keys(request, username))
+
+
 def clear(request: HttpRequest, username: str) -> None:
     """A right password: this account's failures from here are forgiven (the
     address's count stands, or one good login would reset a guesser)."""
     cache.delete(_keys(request, username)["account"])
+
+
+def reset_paused(request: HttpRequest, email: str) -> Lockout | None:
+    """Why no more password-reset mail is sent for this address from this client, if so."""
+    return _paused(_reset_keys(request, email), RESET_LIMITS)
+
+
+def record_reset(request: HttpRequest, email: str) -> None:
+    _count(_reset_keys(request, email))

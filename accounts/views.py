@@ -1,12 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
-from accounts.forms import ConfirmPasswordForm, SettingsForm, SignupForm
+from accounts.forms import ConfirmPasswordForm, SettingsForm, SignupForm, ThrottledPasswordResetForm
 from accounts.models import time_zone_names
 from quiz.export import export_chunks
 
@@ -57,3 +58,11 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"The account {username} and all its data are deleted.")
         return redirect("home")
     return render(request, "accounts/delete.html", {"form": form, "nav": "settings"})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = ThrottledPasswordResetForm
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "request": self.request}
+

@@ -159,3 +159,30 @@ def test_the_login_page_says_what_pauses_and_for_how_long(client):
         "After 5 failed attempts for one account from your network, logging in to that account "
         "from your network pauses for 15 minutes; after 20 from your network, for any account."
     ) in page
+
+
+RESET_URL = "/accounts/password/reset/"
+
+
+def ask_reset(email: str, address: str):
+    return Client(REMOTE_ADDR=address).post(RESET_URL, {"email": email})
+
+
+def test_reset_mails_for_one_address_stop_at_the_limit_from_anywhere(person, mailoutbox):
+    for n in range(throttle.RESET_EMAIL_LIMIT):
+        assert ask_reset(person.email, f"192.0.2.{n}").status_code == 302
+    assert len(mailoutbox) == throttle.RESET_EMAIL_LIMIT
+    response = ask_reset(person.email.upper(), "192.0.2.200")
+    assert response.status_code == 200
+    assert f"asked for this address {throttle.RESET_EMAIL_LIMIT} times in 15 minutes" in response.content.decode()
+    assert len(mailoutbox) == throttle.RESET_EMAIL_LIMIT
+
+
+def test_one_network_cannot_ask_resets_for_many_addresses(make_user, mailoutbox):
+    for n in range(throttle.RESET_ADDRESS_LIMIT):
+        assert ask_reset(f"nobody{n}@example.com", ATTACKER).status_code == 302
+    victim = make_user()
+    response = ask_reset(victim.email, ATTACKER)
+    assert "Too many reset links asked for from your network" in response.content.decode()
+    assert mailoutbox == []
+    assert ask_reset(victim.email, OWNER).status_code == 302 and len(mailoutbox) == 1
