@@ -2,8 +2,8 @@
 
 Every value must be one that grading can produce and that grading can go on
 from: a restored card is graded with `+ 1` on its counters and SM-2 on its
-easiness, so a value at the very edge of its column (2147483647) or outside
-SM-2's range would make every later grade of it fail. Problems are reported
+easiness, so a value near the edge of its column (2147483647) or outside
+SM-2's range would make later grades of it fail. Problems are reported
 with their place in the file (`progress[3].easiness: ...`), all of them, so
 a person can fix the file in one go.
 """
@@ -20,8 +20,11 @@ KINDS = ("new", "review", "drill", "ahead", "cram", "mistakes")
 MAX_ANSWER_MS = 60_000
 GRADES = scheduling.GRADES
 
-# Counters and versions live in 32-bit columns and grading adds 1 to them.
-MAX_COUNTER = 2**31 - 2
+# Counters and versions live in 32-bit columns (at most 2**31 - 1) and every
+# grade, suspend, unsuspend or bury adds 1 to them. A billion is more than a
+# person ever does, and leaves a billion more actions before the column is
+# full; 2**31 - 2 left room for exactly one.
+MAX_COUNTER = 1_000_000_000
 # EF is a DecimalField(4, 2): at most 99.99, and a perfect grade adds 0.10.
 MAX_EASINESS = Decimal("99.89")
 EASINESS_TEXT = re.compile(r"[0-9]{1,2}\.[0-9]{2}")

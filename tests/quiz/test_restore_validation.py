@@ -80,9 +80,25 @@ BAD = {
     "due 0001-01-01": (setting("progress", "due", "0001-01-01"), "progress[0].due: must be from 2000-01-01 to"),
     "due 9999-12-31": (setting("progress", "due", "9999-12-31"), "progress[0].due: must be from 2000-01-01 to"),
     "due not a date": (setting("progress", "due", "tomorrow"), "progress[0].due: must be a date written YYYY-MM-DD"),
-    "version 2147483647": (setting("progress", "version", 2**31 - 1), "progress[0].version: must be from 1 to 2147483646, not 2147483647"),
-    "repetitions 2147483647": (setting("progress", "repetitions", 2**31 - 1), "progress[0].repetitions: must be from 0 to 2147483646"),
-    "lapses 2147483647": (setting("progress", "lapses", 2**31 - 1), "progress[0].lapses: must be from 0 to 2147483646"),
+    "version 2147483647": (setting("progress", "version", 2**31 - 1), "progress[0].version: must be from 1 to 1000000000, not 2147483647"),
+    "repetitions 2147483647": (setting("progress", "repetitions", 2**31 - 1), "progress[0].repetitions: must be from 0 to 1000000000"),
+    "lapses 2147483647": (setting("progress", "lapses", 2**31 - 1), "progress[0].lapses: must be from 0 to 1000000000"),
+    # One past the largest counter accepted, in each of its six fields.
+    "version 1000000001": (setting("progress", "version", 10**9 + 1), "progress[0].version: must be from 1 to 1000000000, not 1000000001"),
+    "repetitions 1000000001": (setting("progress", "repetitions", 10**9 + 1), "progress[0].repetitions: must be from 0 to 1000000000, not 1000000001"),
+    "lapses 1000000001": (setting("progress", "lapses", 10**9 + 1), "progress[0].lapses: must be from 0 to 1000000000, not 1000000001"),
+    "repetitions_before 1000000001": (
+        setting("review_log", "repetitions_before", 10**9 + 1),
+        "review_log[0].repetitions_before: must be from 0 to 1000000000, not 1000000001",
+    ),
+    "repetitions_after 1000000001": (
+        setting("review_log", "repetitions_after", 10**9 + 1),
+        "review_log[0].repetitions_after: must be from 0 to 1000000000, not 1000000001",
+    ),
+    "lapses_before 1000000001": (
+        setting("review_log", "lapses_before", 10**9 + 1),
+        "review_log[0].lapses_before: must be from 0 to 1000000000, not 1000000001",
+    ),
     "interval 2147483647": (setting("progress", "interval", 2**31 - 1), "progress[0].interval: must be from 0 to 36500, not 2147483647"),
     "interval 2**40": (setting("progress", "interval", 2**40), "progress[0].interval: must be from 0 to 36500"),
     "interval as text": (setting("progress", "interval", "6"), "progress[0].interval: must be a whole number, not a string"),
@@ -159,7 +175,7 @@ def test_every_problem_is_listed_up_to_twenty(tmp_path, exported, restorer):
     assert refused(tmp_path, data, restorer) == [
         'progress[0].easiness: must be a decimal with two places such as "2.50", not \'9\'',
         "progress[0].interval: must be from 0 to 36500, not -1",
-        "progress[0].version: must be from 1 to 2147483646, not 0",
+        "progress[0].version: must be from 1 to 1000000000, not 0",
     ]
     data["review_log"] = [{"card": "?"}] * 30
     problems = refused(tmp_path, data, restorer)
@@ -176,8 +192,8 @@ def test_a_valid_export_still_round_trips_exactly(tmp_path, exported, restorer):
 
 @pytest.mark.django_db
 def test_the_edges_of_every_range_restore_and_grade_on(tmp_path, client, exported, restorer):
-    """The largest values accepted still leave room for one more grade: no
-    counter, version or easiness overflows its column (PostgreSQL checks)."""
+    """The largest values accepted still leave room for a grade: no counter,
+    version or easiness overflows its column (PostgreSQL checks)."""
     data = copy.deepcopy(exported)
     latest_due = dt.date.today() + dt.timedelta(days=scheduling.MAX_INTERVAL)
     data["progress"][0].update(
@@ -192,8 +208,41 @@ def test_the_edges_of_every_range_restore_and_grade_on(tmp_path, client, exporte
     response = client.post(reverse("review_grade"), {"card": progress.card_id, "version": progress.version, "grade": 5})
     assert response.status_code == 302 and response["X-Review-Recorded"] == "1"
     progress.refresh_from_db()
-    assert progress.version == 2**31 - 1 and progress.repetitions == 2**31 - 1
+    assert progress.version == export_validation.MAX_COUNTER + 1 and progress.repetitions == export_validation.MAX_COUNTER + 1
     assert progress.easiness == Decimal("99.99") and progress.interval == scheduling.MAX_INTERVAL
+
+
+# PostgreSQL's integer, the column of every counter and version; SQLite
+# would store more, so the tests compare with it instead.
+INTEGER_COLUMN_MAX = 2**31 - 1
+
+
+@pytest.mark.django_db
+def test_a_card_restored_at_the_largest_counters_goes_on_taking_actions(tmp_path, exported, restorer):
+    """Every suspend, unsuspend and grade adds 1 to the version, a grade to
+    repetitions or lapses: a card restored at the top of the range has room
+    for far more of them than one person makes, not one step."""
+    top = export_validation.MAX_COUNTER
+    data = copy.deepcopy(exported)
+    data["progress"][0].update(version=top, repetitions=top, lapses=top)
+    data["review_log"][0].update(repetitions_before=top, repetitions_after=top, lapses_before=top)
+    restore(tmp_path, data, restorer)
+    progress = CardProgress.objects.get(user=restorer, version=top)
+    card = progress.card
+    for _ in range(50):
+        services.hide_card(user=restorer, card=card, action="suspend")
+        services.hide_card(user=restorer, card=card, action="unsuspend")
+    assert services.record_review(user=restorer, card_id=card.pk, grade=5, shown_version=top + 100).recorded
+    progress.refresh_from_db()
+    assert progress.repetitions == top + 1
+    assert services.record_review(user=restorer, card_id=card.pk, grade=1, shown_version=top + 101).recorded
+    progress.refresh_from_db()
+    assert progress.lapses == top + 1 and progress.suspended  # a leech, as any card past 8 lapses
+    services.hide_card(user=restorer, card=card, action="unsuspend")
+    progress.refresh_from_db()
+    assert progress.version == top + 103
+    assert max(progress.version, progress.lapses, progress.repetitions) <= INTEGER_COLUMN_MAX
+    assert INTEGER_COLUMN_MAX - top > 10**9  # the headroom: a billion more actions
 
 
 def test_the_rules_mirror_the_models_and_the_export():
