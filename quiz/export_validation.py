@@ -31,6 +31,11 @@ EASINESS_TEXT = re.compile(r"[0-9]{1,2}\.[0-9]{2}")
 # No review of this app predates it; due dates reach at most MAX_INTERVAL
 # days past the latest review day, which is at most a day ahead of UTC.
 EARLIEST_DAY = dt.date(2000, 1, 1)
+# Python reads offsets up to 24 hours, with seconds and fractions of one;
+# PostgreSQL refuses 16 hours or more and fractions of a second. Every zone
+# in use since 2000 is within 14 hours (Kiribati) and in whole minutes, so
+# nothing else can come from a real export.
+MAX_OFFSET = dt.timedelta(hours=14)
 MAX_SOURCE_KEY = 64
 MAX_DECK_SLUG = 200
 DECK_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
@@ -130,6 +135,9 @@ class _Rules:
             raise Problem(f"must be a date and time in ISO 8601, not {text[:40]!r}") from None
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise Problem(f"must give its time zone offset (as the export does: +00:00), not {text[:40]!r}")
+        offset = moment.utcoffset()
+        if offset % dt.timedelta(minutes=1) or abs(offset) > MAX_OFFSET:
+            raise Problem(f"must give its time zone offset in whole minutes from -14:00 to +14:00, not {text[:40]!r}")
         earliest = dt.datetime.combine(EARLIEST_DAY, dt.time(), dt.UTC)
         latest = self.now + dt.timedelta(days=1)
         if not earliest <= moment <= latest:

@@ -109,6 +109,28 @@ BAD = {
     "suspended as text": (setting("progress", "suspended", "false"), "progress[0].suspended: must be true or false, not a string"),
     "made_leech as 0": (setting("review_log", "made_leech", 0), "review_log[0].made_leech: must be true or false, not a number"),
     "reviewed_at naive": (setting("review_log", "reviewed_at", "2026-11-30T10:00:00"), "review_log[0].reviewed_at: must give its time zone offset"),
+    # PostgreSQL refuses a time zone offset of 16 hours or more, or with
+    # seconds; none in use is past 14 hours or has seconds.
+    "reviewed_at offset +16:00": (
+        setting("review_log", "reviewed_at", "2026-11-30T10:00:00+16:00"),
+        "review_log[0].reviewed_at: must give its time zone offset in whole minutes from -14:00 to +14:00, not '2026-11-30T10:00:00+16:00'",
+    ),
+    "reviewed_at offset +14:01": (
+        setting("review_log", "reviewed_at", "2026-11-30T10:00:00+14:01"),
+        "review_log[0].reviewed_at: must give its time zone offset in whole minutes from -14:00 to +14:00",
+    ),
+    "last_reviewed_at offset -14:01": (
+        setting("progress", "last_reviewed_at", "2026-11-30T10:00:00-14:01"),
+        "progress[0].last_reviewed_at: must give its time zone offset in whole minutes from -14:00 to +14:00",
+    ),
+    "last_reviewed_at_before offset with seconds": (
+        setting("review_log", "last_reviewed_at_before", "2026-11-30T10:00:00+05:30:15.123456", index=1),
+        "review_log[1].last_reviewed_at_before: must give its time zone offset in whole minutes from -14:00 to +14:00",
+    ),
+    "reviewed_at offset with whole seconds": (
+        setting("review_log", "reviewed_at", "2026-11-30T10:00:00+05:30:15"),
+        "review_log[0].reviewed_at: must give its time zone offset in whole minutes from -14:00 to +14:00",
+    ),
     "reviewed_at in the future": (
         setting("review_log", "reviewed_at", (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()),
         "review_log[0].reviewed_at: must be from 2000-01-01",
@@ -210,6 +232,21 @@ def test_the_edges_of_every_range_restore_and_grade_on(tmp_path, client, exporte
     progress.refresh_from_db()
     assert progress.version == export_validation.MAX_COUNTER + 1 and progress.repetitions == export_validation.MAX_COUNTER + 1
     assert progress.easiness == Decimal("99.99") and progress.interval == scheduling.MAX_INTERVAL
+
+
+@pytest.mark.django_db
+def test_times_with_any_real_time_zone_offset_restore_as_the_same_moment(tmp_path, exported, restorer):
+    data = copy.deepcopy(exported)
+    furthest_east, furthest_west, nepal = "2025-06-01T23:59:00+14:00", "2025-06-01T00:00:00-14:00", "2025-06-01T12:00:00+05:45"
+    data["progress"][0]["last_reviewed_at"] = furthest_east
+    data["review_log"][0]["reviewed_at"] = furthest_west
+    data["review_log"][1]["last_reviewed_at_before"] = nepal
+    restore(tmp_path, data, restorer)
+    again = json.loads("".join(export_chunks(restorer)))
+    moment = dt.datetime.fromisoformat
+    assert moment(again["progress"][0]["last_reviewed_at"]) == moment(furthest_east)
+    assert moment(again["review_log"][0]["reviewed_at"]) == moment(furthest_west)
+    assert moment(again["review_log"][1]["last_reviewed_at_before"]) == moment(nepal)
 
 
 # PostgreSQL's integer, the column of every counter and version; SQLite
