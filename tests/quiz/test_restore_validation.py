@@ -69,6 +69,13 @@ def card_setting(field: str, value):
     return change
 
 
+def _same_card(row: dict, **card) -> dict:
+    assert row["card"]["source_key"], "the seed's cards have import keys"
+    again = copy.deepcopy(row)
+    again["card"].update(card)
+    return again
+
+
 BAD = {
     # The values the issue found accepted, which then made grading fail.
     "easiness -5.00": (setting("progress", "easiness", "-5.00"), "progress[0].easiness: must be a decimal with two places"),
@@ -148,6 +155,16 @@ BAD = {
     "card question a lone surrogate": (card_setting("question", "\ud800"), "progress[0].card: question: must be valid Unicode"),
     "card without question": (lambda data: data["progress"][0]["card"].pop("question"), "progress[0].card: question: missing"),
     "duplicate progress": (lambda data: data["progress"].append(copy.deepcopy(data["progress"][0])), "progress[3].card: the same card as progress[0]"),
+    # Written differently, resolved to one card: the restore would break the
+    # one-progress-row-per-card rule halfway through writing.
+    "the same card by import key and by question": (
+        lambda data: data["progress"].append(_same_card(data["progress"][0], source_key=None)),
+        "progress[3].card: the same card as progress[0]",
+    ),
+    "the same import key with another question": (
+        lambda data: data["progress"].append(_same_card(data["progress"][0], question="Another question?")),
+        "progress[3].card: the same card as progress[0]",
+    ),
     "progress entry a list": (lambda data: data["progress"].append([1, 2]), "progress[3]: must be an object, not a list"),
     "progress null": (lambda data: data.update(progress=None), "progress: must be a list, not null"),
     "review_log missing": (lambda data: data.pop("review_log"), "review_log: missing"),
@@ -203,6 +220,17 @@ def test_every_problem_is_listed_up_to_twenty(tmp_path, exported, restorer):
     problems = refused(tmp_path, data, restorer)
     assert len(problems) == services.MAX_IMPORT_PROBLEMS_SHOWN + 1
     assert problems[-1] == f"... and {3 + 30 * 19 - services.MAX_IMPORT_PROBLEMS_SHOWN} more problems"
+
+
+@pytest.mark.django_db
+def test_one_card_named_three_times_is_reported_once_per_extra_entry(tmp_path, exported, restorer):
+    data = copy.deepcopy(exported)
+    by_question = _same_card(data["progress"][1], source_key=None)
+    data["progress"] += [by_question, copy.deepcopy(by_question)]
+    assert refused(tmp_path, data, restorer) == [
+        "progress[4].card: the same card as progress[3]",
+        "progress[3].card: the same card as progress[1]",
+    ]
 
 
 @pytest.mark.django_db
