@@ -198,7 +198,13 @@ def test_a_bad_export_is_refused_with_its_place_and_writes_nothing(tmp_path, exp
         ("null", "not a flashcards-export version 1 file"),
         ('{"format": "flashcards-export", "version": true, "progress": [], "review_log": []}', "not a flashcards-export version 1 file"),
         ("{", "cannot read the export"),
+        # Python's JSON reader recurses once per level and gives up past a
+        # thousand or so; an export is four levels deep.
+        ("[" * 100_000, "cannot read the export: nested too deeply to be an export"),
+        ("[" * 100_000 + "]" * 100_000, "cannot read the export: nested too deeply to be an export"),
+        ('{"progress": ' * 100_000 + "[]" + "}" * 100_000, "cannot read the export: nested too deeply to be an export"),
     ],
+    ids=["list", "null", "version true", "not JSON", "unclosed nesting", "closed nesting", "nested objects"],
 )
 def test_a_file_that_is_not_an_export_is_refused(tmp_path, restorer, text, expected):
     path = tmp_path / "export.json"

@@ -24,6 +24,9 @@ class Command(BaseCommand):
             data = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise CommandError(f"{file}: cannot read the export: {error}") from None
+        except RecursionError:
+            # Python's JSON reader recurses per level of nesting; an export has four.
+            raise CommandError(f"{file}: cannot read the export: nested too deeply to be an export") from None
         try:
             progress, logs = import_progress(user=account, data=data, replace=replace)
         except ImportProblem as error:
