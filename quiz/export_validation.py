@@ -28,6 +28,9 @@ MAX_COUNTER = 1_000_000_000
 # EF is a DecimalField(4, 2): at most 99.99, and a perfect grade adds 0.10.
 MAX_EASINESS = Decimal("99.89")
 EASINESS_TEXT = re.compile(r"[0-9]{1,2}\.[0-9]{2}")
+# The export's one spelling: date.fromisoformat also reads 20261204 and
+# 2026-W49-5, which the export never writes.
+DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # No review of this app predates it; due dates reach at most MAX_INTERVAL
 # days past the latest review day, which is at most a day ahead of UTC.
 EARLIEST_DAY = dt.date(2000, 1, 1)
@@ -118,6 +121,8 @@ class _Rules:
             return None
         text = _text(value)
         try:
+            if not DAY_TEXT.fullmatch(text):
+                raise ValueError(text)
             day = dt.date.fromisoformat(text)
         except ValueError:
             raise Problem(f"must be a date written YYYY-MM-DD, not {text[:40]!r}") from None

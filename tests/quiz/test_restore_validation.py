@@ -69,6 +69,14 @@ def card_setting(field: str, value):
     return change
 
 
+def _rewrite_day(section: str, field: str, spell):
+    def change(data):
+        row = data[section][0]
+        row[field] = spell(dt.date.fromisoformat(row[field]))
+
+    return change
+
+
 def _same_card(row: dict, **card) -> dict:
     assert row["card"]["source_key"], "the seed's cards have import keys"
     again = copy.deepcopy(row)
@@ -87,6 +95,19 @@ BAD = {
     "due 0001-01-01": (setting("progress", "due", "0001-01-01"), "progress[0].due: must be from 2000-01-01 to"),
     "due 9999-12-31": (setting("progress", "due", "9999-12-31"), "progress[0].due: must be from 2000-01-01 to"),
     "due not a date": (setting("progress", "due", "tomorrow"), "progress[0].due: must be a date written YYYY-MM-DD"),
+    # Other ISO 8601 spellings of a real, in-range day, which Python reads.
+    "due without dashes": (
+        _rewrite_day("progress", "due", lambda day: day.strftime("%Y%m%d")),
+        "progress[0].due: must be a date written YYYY-MM-DD, not '20",
+    ),
+    "due as a week day": (
+        _rewrite_day("progress", "due", lambda day: "{}-W{:02}-{}".format(*day.isocalendar())),
+        "progress[0].due: must be a date written YYYY-MM-DD, not '20",
+    ),
+    "review_day without dashes": (
+        _rewrite_day("review_log", "review_day", lambda day: day.strftime("%Y%m%d")),
+        "review_log[0].review_day: must be a date written YYYY-MM-DD, not '20",
+    ),
     "version 2147483647": (setting("progress", "version", 2**31 - 1), "progress[0].version: must be from 1 to 1000000000, not 2147483647"),
     "repetitions 2147483647": (setting("progress", "repetitions", 2**31 - 1), "progress[0].repetitions: must be from 0 to 1000000000"),
     "lapses 2147483647": (setting("progress", "lapses", 2**31 - 1), "progress[0].lapses: must be from 0 to 1000000000"),
