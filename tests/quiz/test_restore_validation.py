@@ -235,6 +235,16 @@ def test_a_file_that_is_not_an_export_is_refused(tmp_path, restorer, text, expec
 
 
 @pytest.mark.django_db
+def test_an_export_saved_with_a_byte_order_mark_restores(tmp_path, exported, restorer):
+    """Some Windows editors add one when the file is saved again."""
+    path = tmp_path / "export.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(exported).encode())
+    call_command("import_progress", str(path), "--user", restorer.username, stdout=open("/dev/null", "w"))
+    again = json.loads("".join(export_chunks(restorer)))
+    assert again["progress"] == exported["progress"] and again["review_log"] == exported["review_log"]
+
+
+@pytest.mark.django_db
 def test_every_problem_is_listed_up_to_twenty(tmp_path, exported, restorer):
     data = copy.deepcopy(exported)
     data["progress"][0].update(easiness="9", interval=-1, version=0)
