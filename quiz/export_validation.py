@@ -2,8 +2,8 @@
 
 Every value must be one that grading can produce and that grading can go on
 from: a restored card is graded with `+ 1` on its counters and SM-2 on its
-easiness, so a value at the very edge of its column (2147483647) or outside
-SM-2's range would make every later grade of it fail. Problems are reported
+easiness, so a value near the edge of its column (2147483647) or outside
+SM-2's range would make later grades of it fail. Problems are reported
 with their place in the file (`progress[3].easiness: ...`), all of them, so
 a person can fix the file in one go.
 """
@@ -20,14 +20,25 @@ KINDS = ("new", "review", "drill", "ahead", "cram", "mistakes")
 MAX_ANSWER_MS = 60_000
 GRADES = scheduling.GRADES
 
-# Counters and versions live in 32-bit columns and grading adds 1 to them.
-MAX_COUNTER = 2**31 - 2
+# Counters and versions live in 32-bit columns (at most 2**31 - 1) and every
+# grade, suspend, unsuspend or bury adds 1 to them. A billion is more than a
+# person ever does, and leaves a billion more actions before the column is
+# full; 2**31 - 2 left room for exactly one.
+MAX_COUNTER = 1_000_000_000
 # EF is a DecimalField(4, 2): at most 99.99, and a perfect grade adds 0.10.
 MAX_EASINESS = Decimal("99.89")
 EASINESS_TEXT = re.compile(r"[0-9]{1,2}\.[0-9]{2}")
+# The export's one spelling: date.fromisoformat also reads 20261204 and
+# 2026-W49-5, which the export never writes.
+DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # No review of this app predates it; due dates reach at most MAX_INTERVAL
 # days past the latest review day, which is at most a day ahead of UTC.
 EARLIEST_DAY = dt.date(2000, 1, 1)
+# Python reads offsets up to 24 hours, with seconds and fractions of one;
+# PostgreSQL refuses 16 hours or more and fractions of a second. Every zone
+# in use since 2000 is within 14 hours (Kiribati) and in whole minutes, so
+# nothing else can come from a real export.
+MAX_OFFSET = dt.timedelta(hours=14)
 MAX_SOURCE_KEY = 64
 MAX_DECK_SLUG = 200
 DECK_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
@@ -110,6 +121,8 @@ class _Rules:
             return None
         text = _text(value)
         try:
+            if not DAY_TEXT.fullmatch(text):
+                raise ValueError(text)
             day = dt.date.fromisoformat(text)
         except ValueError:
             raise Problem(f"must be a date written YYYY-MM-DD, not {text[:40]!r}") from None
@@ -127,6 +140,9 @@ class _Rules:
             raise Problem(f"must be a date and time in ISO 8601, not {text[:40]!r}") from None
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise Problem(f"must give its time zone offset (as the export does: +00:00), not {text[:40]!r}")
+        offset = moment.utcoffset()
+        if offset % dt.timedelta(minutes=1) or abs(offset) > MAX_OFFSET:
+            raise Problem(f"must give its time zone offset in whole minutes from -14:00 to +14:00, not {text[:40]!r}")
         earliest = dt.datetime.combine(EARLIEST_DAY, dt.time(), dt.UTC)
         latest = self.now + dt.timedelta(days=1)
         if not earliest <= moment <= latest:

@@ -545,6 +545,7 @@ def import_progress(*, user, data, replace: bool = False, now: dt.datetime | Non
         raise ImportProblem(f"not a {export.FORMAT} version {export.VERSION} file")
     problems, references = export_validation.problems_in(data, now=now or timezone.now())
     cards = _resolve_cards([reference for _, _, reference in references])
+    problems += _one_card_twice(references, cards)
     missing = sorted({f"{key[0]}: {key[2]}" for _, _, key in references if key not in cards})
     if missing:
         problems.append("cards not found in this install: " + "; ".join(missing[:10]) + (f"; and {len(missing) - 10} more" if len(missing) > 10 else ""))
@@ -574,6 +575,23 @@ def import_progress(*, user, data, replace: bool = False, now: dt.datetime | Non
         for deck_id in sorted({card.deck_id for card in cards.values()}):
             place_frontier(user=user, deck_id=deck_id)
     return len(data["progress"]), len(data["review_log"])
+
+
+def _one_card_twice(references: list[tuple[str, int, tuple]], cards: dict[tuple, Card]) -> list[str]:
+    """Progress entries that name one card in different words (by import
+    key and by question, or one key with another question): only the card
+    found tells, and writing both would break one progress row per card.
+    Entries written the same way were already reported by the file check."""
+    first_by_reference: dict[tuple, int] = {}
+    first_by_card: dict[int, int] = {}
+    problems = []
+    for section, index, reference in references:
+        if section != "progress" or reference not in cards or first_by_reference.setdefault(reference, index) != index:
+            continue
+        first = first_by_card.setdefault(cards[reference].pk, index)
+        if first != index:
+            problems.append(f"progress[{index}].card: the same card as progress[{first}]")
+    return problems
 
 
 def _card_key(reference: dict) -> tuple[str, str, str]:

@@ -21,9 +21,13 @@ class Command(BaseCommand):
         except User.DoesNotExist:
             raise CommandError(f"no user named {user!r}") from None
         try:
-            data = json.loads(file.read_text(encoding="utf-8"))
+            # utf-8-sig: an editor that saves the file again may put a byte-order mark first.
+            data = json.loads(file.read_text(encoding="utf-8-sig"))
         except (OSError, ValueError) as error:
             raise CommandError(f"{file}: cannot read the export: {error}") from None
+        except RecursionError:
+            # Python's JSON reader recurses per level of nesting; an export has four.
+            raise CommandError(f"{file}: cannot read the export: nested too deeply to be an export") from None
         try:
             progress, logs = import_progress(user=account, data=data, replace=replace)
         except ImportProblem as error:
