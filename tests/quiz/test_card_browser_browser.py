@@ -40,6 +40,10 @@ def test_search_as_you_type_updates_results_and_address_and_back_returns(page, m
 
     page.go_back()
     expect(page).to_have_url(re.compile(r"\?q=showing&.*sort=$"))
+    # The restored page, not the one it replaces (both have one row): going
+    # back again before it arrives would race two restores.
+    expect(page.get_by_label("Sort by")).to_have_value("")
+    expect(page.locator(".results-status")).to_contain_text("Order: Best match.")
     expect(rows).to_have_count(1)
     expect(search).to_have_value("showing")
     page.go_back()
