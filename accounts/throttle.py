@@ -77,9 +77,10 @@ def _hash(*parts: str) -> str:
 
 def _keys(request: HttpRequest, username: str) -> dict[str, str]:
     address = client_address(request)
+    # The wider scope first: when both are paused, it explains more.
     return {
-        "account": "login-failures:account-address:" + _hash(username.strip().casefold(), address),
         "address": "login-failures:address:" + _hash(address),
+        "account": "login-failures:account-address:" + _hash(username.strip().casefold(), address),
     }
 
 
@@ -94,16 +95,16 @@ RESET_LIMITS = {"email": RESET_EMAIL_LIMIT, "address": RESET_ADDRESS_LIMIT}
 
 def _reset_keys(request: HttpRequest, email: str) -> dict[str, str]:
     return {
-        "email": "password-resets:email:" + _hash(email.strip().casefold()),
         "address": "password-resets:address:" + _hash(client_address(request)),
+        "email": "password-resets:email:" + _hash(email.strip().casefold()),
     }
 
 
 def _paused(keys: dict[str, str], limits: dict[str, int]) -> Lockout | None:
     counts = cache.get_many(keys.values())
     now = time.time()
-    for scope in ("address", *(scope for scope in keys if scope != "address")):  # the wider pause explains more
-        count, ends_at = counts.get(keys[scope], (0, now))
+    for scope, key in keys.items():  # in the keys' order: the wider scope first
+        count, ends_at = counts.get(key, (0, now))
         if count >= limits[scope] and ends_at > now:
             return Lockout(scope, math.ceil(ends_at - now))
     return None

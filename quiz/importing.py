@@ -52,13 +52,18 @@ def deck_slug(name: str) -> str:
     CJK; not accents, which it keeps as their base letters) add a hash of
     the Unicode slug, or two such titles would share a deck and the second
     import would replace the first's cards."""
-    slug = slugify(name)
     unicode_slug = slugify(name, allow_unicode=True)
     if any(not char.isascii() for char in _without_marks(unicode_slug)):
         digest = hashlib.sha256(unicode_slug.encode()).hexdigest()[:SLUG_HASH_LENGTH]
-        base = slug[: SLUG_LENGTH - SLUG_HASH_LENGTH - 1].rstrip("-_") or "deck"
+        base = slugify(name)[: SLUG_LENGTH - SLUG_HASH_LENGTH - 1].rstrip("-_") or "deck"
         return f"{base}-{digest}"
-    slug = slug[:SLUG_LENGTH] or "deck"
+    return _ascii_slug(name)
+
+
+def _ascii_slug(name: str) -> str:
+    """The slug of the ASCII letters alone: every title's slug before
+    non-Latin titles got their own, and still that of every other title."""
+    slug = slugify(name)[:SLUG_LENGTH] or "deck"
     return f"{slug}-deck" if slug in RESERVED_SLUGS else slug
 
 
@@ -68,8 +73,7 @@ def _import_slug(title: str) -> str:
     re-import finds it there, and its links and exported progress keep
     working."""
     slug = deck_slug(title)
-    old = slugify(title)[:SLUG_LENGTH] or "deck"
-    old = f"{old}-deck" if old in RESERVED_SLUGS else old
+    old = _ascii_slug(title)
     if old != slug and not Deck.objects.filter(slug=slug).exists() and Deck.objects.filter(slug=old, name=title).exists():
         return old
     return slug

@@ -106,8 +106,9 @@ def card_detail(request: HttpRequest, card_id: int) -> HttpResponse:
     card = get_object_or_404(Card.objects.select_related("deck"), pk=card_id)
     # Only ever the viewer's own history, its grades named as their buttons are.
     history = list(ReviewLog.objects.filter(user=request.user, card=card).order_by("reviewed_at", "id"))
+    four_buttons = request.user.grade_buttons == request.user.GradeButtons.FOUR
     for entry in history:
-        entry.grade_name = scheduling.grade_name(entry.grade, four_buttons=request.user.grade_buttons == "four")
+        entry.grade_name = scheduling.grade_name(entry.grade, four_buttons=four_buttons)
     context = {
         "card": card,
         "nav": "decks",
@@ -638,7 +639,7 @@ def stats_view(request: HttpRequest) -> HttpResponse:
     intervals = stats.interval_distribution(user, deck=deck, tag=tag)
     easiness = stats.easiness_distribution(user, deck=deck, tag=tag)
     buttons = stats.answer_buttons(user, deck=deck, tag=tag)
-    four_buttons = user.grade_buttons == "four"
+    four_buttons = user.grade_buttons == user.GradeButtons.FOUR
     if four_buttons:
         # The four buttons, and a grade they have no button for only if it was given.
         buttons = [(grade, count) for grade, count in buttons if grade in scheduling.FOUR_BUTTONS or count]
